@@ -1,0 +1,224 @@
+// The typed CloudNativePG API over @kubernetes/client-node. Tools call this, never the
+// Kubernetes client directly. Writes are narrow merge patches (shared/cnpg-facts.md): a
+// whole-object write collides with the operator's own updates.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Pod,
+  type V1Secret,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { kube, KubeError } from './errors.js';
+import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
+import type { CnpgObject } from './types.js';
+
+export interface WriteOptions {
+  /** Server-side dry run: the API server validates and defaults, nothing is stored. */
+  dryRun?: boolean;
+}
+
+export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T };
+
+const FIELD_MANAGER = 'cnpg-mcp';
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const dryRunParam = (o?: WriteOptions) => (o?.dryRun ? { dryRun: 'All' } : {});
+
+export class CnpgClient {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+
+  constructor(private readonly kubeConfig: KubeConfig) {
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  private ref(kind: CnpgKind) {
+    return { group: CNPG_GROUP, version: CNPG_VERSION, plural: CNPG_KINDS[kind].plural };
+  }
+
+  async get<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string): Promise<T> {
+    return kube(() => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>;
+  }
+
+  /** Lists one namespace, or every namespace when `namespace` is undefined. */
+  async list<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string | undefined,
+    labelSelector?: string,
+  ): Promise<T[]> {
+    const result = (await kube(() =>
+      namespace === undefined
+        ? this.custom.listClusterCustomObject({ ...this.ref(kind), labelSelector })
+        : this.custom.listNamespacedCustomObject({ ...this.ref(kind), namespace, labelSelector }),
+    )) as { items?: T[] };
+    return result.items ?? [];
+  }
+
+  async create<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string,
+    body: Omit<CnpgObject, 'apiVersion' | 'kind'> & Partial<CnpgObject>,
+    options?: WriteOptions,
+  ): Promise<T> {
+    const full = { apiVersion: API_VERSION, kind: CNPG_KINDS[kind].kind, ...body };
+    return kube(() =>
+      this.custom.createNamespacedCustomObject({
+        ...this.ref(kind),
+        namespace,
+        body: full,
+        fieldManager: FIELD_MANAGER,
+        ...dryRunParam(options),
+      }),
+    ) as Promise<T>;
+  }
+
+  /** JSON merge patch of the main resource. Include metadata.resourceVersion for optimistic locking. */
+  async patch<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<T> {
+    return kube(() =>
+      this.custom.patchNamespacedCustomObject(
+        { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) },
+        mergePatch,
+      ),
+    ) as Promise<T>;
+  }
+
+  /** JSON merge patch of the status subresource (how `kubectl cnpg promote` requests a switchover). */
+  async patchStatus<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<T> {
+    return kube(() =>
+      this.custom.patchNamespacedCustomObjectStatus(
+        { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) },
+        mergePatch,
+      ),
+    ) as Promise<T>;
+  }
+
+  async delete(kind: CnpgKind, namespace: string, name: string, options?: WriteOptions): Promise<void> {
+    await kube(() => this.custom.deleteNamespacedCustomObject({ ...this.ref(kind), namespace, name, ...dryRunParam(options) }));
+  }
+
+  /**
+   * Watches one object until `until` returns a value, the signal aborts, or the deadline passes.
+   * `onChange` sees every version (used for progress notifications).
+   */
+  async waitFor<T extends CnpgObject, R>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    until: (obj: T) => R | undefined,
+    opts: { timeoutMs: number; signal?: AbortSignal; onChange?: (obj: T) => void },
+  ): Promise<R> {
+    const current = await this.get<T>(kind, namespace, name);
+    opts.onChange?.(current);
+    const done = until(current);
+    if (done !== undefined) return done;
+
+    const path = `/apis/${CNPG_GROUP}/${CNPG_VERSION}/namespaces/${namespace}/${CNPG_KINDS[kind].plural}`;
+    const watch = new Watch(this.kubeConfig);
+    return new Promise<R>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        controller?.abort();
+        fn();
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new KubeError('timeout', `gave up waiting after ${Math.round(opts.timeoutMs / 1000)}s`))),
+        opts.timeoutMs,
+      );
+      const onAbort = () => finish(() => reject(new KubeError('timeout', 'the request was cancelled')));
+      opts.signal?.addEventListener('abort', onAbort);
+      watch
+        .watch(
+          path,
+          { fieldSelector: `metadata.name=${name}`, resourceVersion: current.metadata.resourceVersion },
+          (type, obj: T) => {
+            if (type !== 'ADDED' && type !== 'MODIFIED') return;
+            opts.onChange?.(obj);
+            const result = until(obj);
+            if (result !== undefined) finish(() => resolve(result));
+          },
+          (err) => {
+            if (err && (err as Error).name !== 'AbortError') finish(() => reject(err));
+          },
+        )
+        .then((c) => {
+          controller = c;
+          if (opts.signal?.aborted) c.abort();
+        })
+        .catch((err) => finish(() => reject(err)));
+    });
+  }
+
+  // --- core objects the tools need ---------------------------------------------------
+
+  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    return (await kube(() => this.core.listNamespacedPod({ namespace, labelSelector }))).items;
+  }
+
+  async getPod(namespace: string, name: string): Promise<V1Pod> {
+    return kube(() => this.core.readNamespacedPod({ namespace, name }));
+  }
+
+  async deletePod(namespace: string, name: string, options?: WriteOptions): Promise<void> {
+    await kube(() => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
+  }
+
+  async podLog(
+    namespace: string,
+    name: string,
+    opts: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
+  ): Promise<string> {
+    return kube(() => this.core.readNamespacedPodLog({ namespace, name, ...opts }));
+  }
+
+  async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {
+    return (await kube(() => this.core.listNamespacedEvent({ namespace, fieldSelector }))).items;
+  }
+
+  async listServices(namespace: string, labelSelector: string): Promise<V1Service[]> {
+    return (await kube(() => this.core.listNamespacedService({ namespace, labelSelector }))).items;
+  }
+
+  async getSecret(namespace: string, name: string): Promise<V1Secret> {
+    return kube(() => this.core.readNamespacedSecret({ namespace, name }));
+  }
+
+  async createSecret(namespace: string, body: V1Secret, options?: WriteOptions): Promise<V1Secret> {
+    return kube(() => this.core.createNamespacedSecret({ namespace, body, fieldManager: FIELD_MANAGER, ...dryRunParam(options) }));
+  }
+
+  async patchSecret(namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<V1Secret> {
+    return kube(() =>
+      this.core.patchNamespacedSecret({ namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) }, mergePatch),
+    );
+  }
+
+  async deleteSecret(namespace: string, name: string, options?: WriteOptions): Promise<void> {
+    await kube(() => this.core.deleteNamespacedSecret({ namespace, name, ...dryRunParam(options) }));
+  }
+
+  /** Cheap reachability probe: the API server's version endpoint. */
+  async ping(): Promise<void> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new KubeError('not_configured', 'no Kubernetes cluster is configured');
+    await kube(() => this.custom.getAPIResources({ group: CNPG_GROUP, version: CNPG_VERSION }));
+  }
+}

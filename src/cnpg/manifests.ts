@@ -1,0 +1,214 @@
+// Builders from tool input to CloudNativePG objects (shared/cnpg-facts.md, "Operations").
+// Pure functions: unit-tested in spec/cnpg/manifests.spec.ts.
+import type { V1Secret } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import type { ClusterSpec, CnpgObject, ManagedRole } from './types.js';
+
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cnpg-mcp' };
+/** Image repository CloudNativePG publishes its PostgreSQL operand images to. */
+export const POSTGRES_IMAGE_REPOSITORY = 'ghcr.io/cloudnative-pg/postgresql';
+
+export interface ClusterInput {
+  name: string;
+  namespace: string;
+  instances: number;
+  storage_size: string;
+  storage_class?: string;
+  postgres_version?: string;
+  image?: string;
+  database?: string;
+  owner?: string;
+  parameters?: Record<string, string>;
+  cpu?: string;
+  memory?: string;
+}
+
+export function buildCluster(input: ClusterInput): Omit<CnpgObject<ClusterSpec>, 'apiVersion' | 'kind'> {
+  const spec: ClusterSpec = {
+    instances: input.instances,
+    storage: { size: input.storage_size, ...(input.storage_class ? { storageClass: input.storage_class } : {}) },
+  };
+  // An explicit image wins; a major version maps to the operand image of that major.
+  if (input.image) spec.imageName = input.image;
+  else if (input.postgres_version) spec.imageName = `${POSTGRES_IMAGE_REPOSITORY}:${input.postgres_version}`;
+  if (input.database || input.owner) {
+    spec.bootstrap = { initdb: { database: input.database ?? 'app', owner: input.owner ?? input.database ?? 'app' } };
+  }
+  if (input.parameters && Object.keys(input.parameters).length) spec.postgresql = { parameters: input.parameters };
+  if (input.cpu || input.memory) {
+    const amounts = { ...(input.cpu ? { cpu: input.cpu } : {}), ...(input.memory ? { memory: input.memory } : {}) };
+    // Requests = limits gives Guaranteed QoS, what CloudNativePG recommends for databases.
+    spec.resources = { requests: amounts, limits: amounts };
+  }
+  return { metadata: { name: input.name, namespace: input.namespace, labels: { ...MANAGED_BY } }, spec };
+}
+
+/** A random password from an unambiguous alphabet, generated server-side, never echoed. */
+export function generatePassword(length = 32): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  // Rejection sampling keeps the distribution uniform.
+  for (const b of bytes) {
+    if (b < 256 - (256 % alphabet.length)) out += alphabet[b % alphabet.length];
+    if (out.length === length) break;
+  }
+  return out.length === length ? out : generatePassword(length);
+}
+
+export function roleSecretName(cluster: string, role: string): string {
+  return `${cluster}-role-${role.replace(/_/g, '-')}`.slice(0, 253);
+}
+
+/** The kubernetes.io/basic-auth Secret CloudNativePG reads a managed role's password from. */
+export function buildRoleSecret(namespace: string, cluster: string, role: string, password: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/basic-auth',
+    metadata: {
+      name: roleSecretName(cluster, role),
+      namespace,
+      // cnpg.io/reload makes the operator pick up password changes without a restart.
+      labels: { ...MANAGED_BY, 'cnpg.io/cluster': cluster, 'cnpg.io/reload': 'true' },
+    },
+    stringData: { username: role, password },
+  };
+}
+
+export interface RoleAttributes {
+  login?: boolean;
+  superuser?: boolean;
+  inherit?: boolean;
+  createdb?: boolean;
+  createrole?: boolean;
+  replication?: boolean;
+  bypassrls?: boolean;
+  connection_limit?: number;
+  in_roles?: string[];
+  comment?: string;
+  valid_until?: string;
+}
+
+/** Maps tool attribute names (the Python server's) to spec.managed.roles[] fields. */
+export function roleFields(attrs: RoleAttributes): Partial<ManagedRole> {
+  const out: Partial<ManagedRole> = {};
+  if (attrs.login !== undefined) out.login = attrs.login;
+  if (attrs.superuser !== undefined) out.superuser = attrs.superuser;
+  if (attrs.inherit !== undefined) out.inherit = attrs.inherit;
+  if (attrs.createdb !== undefined) out.createdb = attrs.createdb;
+  if (attrs.createrole !== undefined) out.createrole = attrs.createrole;
+  if (attrs.replication !== undefined) out.replication = attrs.replication;
+  if (attrs.bypassrls !== undefined) out.bypassrls = attrs.bypassrls;
+  if (attrs.connection_limit !== undefined) out.connectionLimit = attrs.connection_limit;
+  if (attrs.in_roles !== undefined) out.inRoles = attrs.in_roles;
+  if (attrs.comment !== undefined) out.comment = attrs.comment;
+  if (attrs.valid_until !== undefined) out.validUntil = attrs.valid_until;
+  return out;
+}
+
+export interface DatabaseInput {
+  namespace: string;
+  cluster: string;
+  database: string;
+  owner: string;
+  reclaim_policy: 'retain' | 'delete';
+  extensions?: string[];
+  schemas?: string[];
+}
+
+/** Database object names must be RFC 1123; PostgreSQL names may hold '_'. */
+export function databaseObjectName(cluster: string, database: string): string {
+  return `${cluster}-${database.replace(/_/g, '-')}`;
+}
+
+export function buildDatabase(input: DatabaseInput): Omit<CnpgObject, 'apiVersion' | 'kind'> {
+  return {
+    metadata: { name: databaseObjectName(input.cluster, input.database), namespace: input.namespace, labels: { ...MANAGED_BY, 'cnpg.io/cluster': input.cluster } },
+    spec: {
+      cluster: { name: input.cluster },
+      name: input.database,
+      owner: input.owner,
+      ensure: 'present',
+      databaseReclaimPolicy: input.reclaim_policy,
+      ...(input.extensions?.length ? { extensions: input.extensions.map((name) => ({ name, ensure: 'present' })) } : {}),
+      ...(input.schemas?.length ? { schemas: input.schemas.map((name) => ({ name, owner: input.owner, ensure: 'present' })) } : {}),
+    },
+  };
+}
+
+export type BackupMethod = 'barmanObjectStore' | 'volumeSnapshot' | 'plugin';
+
+export interface BackupInput {
+  namespace: string;
+  cluster: string;
+  name: string;
+  method: BackupMethod;
+  target?: 'primary' | 'prefer-standby';
+  online?: boolean;
+  plugin_name?: string;
+}
+
+function backupMethodFields(input: Omit<BackupInput, 'name' | 'namespace'>): Record<string, unknown> {
+  return {
+    cluster: { name: input.cluster },
+    method: input.method,
+    ...(input.target ? { target: input.target } : {}),
+    ...(input.online !== undefined ? { online: input.online } : {}),
+    ...(input.method === 'plugin' && input.plugin_name ? { pluginConfiguration: { name: input.plugin_name } } : {}),
+  };
+}
+
+export function buildBackup(input: BackupInput): Omit<CnpgObject, 'apiVersion' | 'kind'> {
+  return {
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...MANAGED_BY, 'cnpg.io/cluster': input.cluster } },
+    spec: backupMethodFields(input),
+  };
+}
+
+export interface ScheduledBackupInput extends BackupInput {
+  schedule: string;
+  suspend?: boolean;
+  immediate?: boolean;
+  backup_owner_reference?: 'none' | 'self' | 'cluster';
+}
+
+export function buildScheduledBackup(input: ScheduledBackupInput): Omit<CnpgObject, 'apiVersion' | 'kind'> {
+  return {
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...MANAGED_BY, 'cnpg.io/cluster': input.cluster } },
+    spec: {
+      ...backupMethodFields(input),
+      schedule: input.schedule,
+      ...(input.suspend !== undefined ? { suspend: input.suspend } : {}),
+      ...(input.immediate !== undefined ? { immediate: input.immediate } : {}),
+      ...(input.backup_owner_reference ? { backupOwnerReference: input.backup_owner_reference } : {}),
+    },
+  };
+}
+
+export interface PoolerInput {
+  namespace: string;
+  cluster: string;
+  name: string;
+  type: 'rw' | 'ro' | 'r';
+  instances: number;
+  pool_mode: 'session' | 'transaction';
+  parameters?: Record<string, string>;
+}
+
+export function buildPooler(input: PoolerInput): Omit<CnpgObject, 'apiVersion' | 'kind'> {
+  return {
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...MANAGED_BY, 'cnpg.io/cluster': input.cluster } },
+    spec: {
+      cluster: { name: input.cluster },
+      type: input.type,
+      instances: input.instances,
+      pgbouncer: { poolMode: input.pool_mode, ...(input.parameters ? { parameters: input.parameters } : {}) },
+    },
+  };
+}
+
+/** RFC 3339 timestamp without milliseconds, as kubectl cnpg writes its annotations. */
+export function rfc3339(now = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,25 @@
+// Builds what every session shares: the Kubernetes client, the namespace policy, the mode.
+import { CnpgClient } from './cnpg/client.js';
+import { loadKube, notConfigured } from './cnpg/kubeconfig.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { NamespacePolicy } from './mcp/namespaces.js';
+import type { ServerDeps } from './mcp/server.js';
+
+export function buildDeps(config: Config, logger: Logger): ServerDeps {
+  const kube = loadKube(config);
+  if (kube.problem) logger.warn({ problem: kube.problem }, 'no Kubernetes configuration; tools will report it until restarted with one');
+  const client = kube.kubeConfig ? new CnpgClient(kube.kubeConfig) : undefined;
+  // With an allowlist and no explicit default, the first allowed namespace is the default.
+  const defaultNamespace = config.namespaces.length && !config.namespace && !config.namespaces.includes(kube.defaultNamespace) ? config.namespaces[0]! : kube.defaultNamespace;
+  return {
+    cnpg: () => {
+      if (!client) throw notConfigured(kube.problem);
+      return client;
+    },
+    namespaces: new NamespacePolicy(defaultNamespace, config.namespaces),
+    mode: { readOnly: config.readOnly, disableDestructive: config.disableDestructive },
+    maxResponseChars: config.maxResponseChars,
+    logger,
+  };
+}

@@ -1,0 +1,51 @@
+// A tool is one declarative value: schema, annotations and a short handler side by side
+// (shared/design.md). The server factory registers these; modes filter them by annotations.
+import type { z } from 'zod';
+import type { CnpgClient } from '../cnpg/client.js';
+import type { NamespacePolicy } from './namespaces.js';
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint?: boolean;
+}
+
+/** What a handler gets besides its validated input. */
+export interface ToolContext {
+  /** Throws a not_configured KubeError when no kubeconfig could be loaded. */
+  cnpg(): CnpgClient;
+  namespaces: NamespacePolicy;
+  /** Sends notifications/progress when the client asked for it (no-op otherwise). */
+  progress(progress: number, total: number | undefined, message: string): Promise<void>;
+  /** Aborted when the client cancels the request. */
+  signal: AbortSignal;
+}
+
+/** A handler's result: text for people, structured data matching the output schema. */
+export interface ToolOutcome<O> {
+  text: string;
+  data: O;
+}
+
+export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  handler(input: z.infer<I>, ctx: ToolContext): Promise<ToolOutcome<z.infer<O>>>;
+}
+
+/** Identity helper that keeps input/output types tied together for the handler. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDef<I, O>): ToolDef<I, O> {
+  return def;
+}
+
+/** Annotation presets, so each tool states its nature in one word. */
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+export const ADDITIVE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+export const ADDITIVE_IDEMPOTENT: ToolAnnotations = { ...ADDITIVE, idempotentHint: true };
+export const DESTRUCTIVE: ToolAnnotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false };
+export const DESTRUCTIVE_IDEMPOTENT: ToolAnnotations = { ...DESTRUCTIVE, idempotentHint: true };

@@ -1,0 +1,189 @@
+// Backups (Backup objects) and scheduled backups (ScheduledBackup objects).
+import { z } from 'zod';
+import { buildBackup, buildScheduledBackup, rfc3339 } from '../cnpg/manifests.js';
+import type { CnpgObject } from '../cnpg/types.js';
+import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../mcp/tool.js';
+import { changeOutput, tidyObject } from './outputs.js';
+import * as s from './schemas.js';
+
+const method = z
+  .enum(['barmanObjectStore', 'volumeSnapshot', 'plugin'])
+  .default('barmanObjectStore')
+  .describe("How to back up: the cluster's barman object store, CSI volume snapshots, or a CNPG-I plugin.");
+const backupOptions = {
+  method,
+  target: z.enum(['primary', 'prefer-standby']).optional().describe('Where to take it; the cluster default when omitted.'),
+  online: z.boolean().optional().describe('Hot backup (true) or cold (false; volumeSnapshot only).'),
+  plugin_name: z.string().max(253).regex(/^[a-z0-9.-]+$/, 'a plugin name such as barman-cloud.cloudnative-pg.io').optional().describe('Plugin name when method=plugin.'),
+};
+
+const backupShape = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  cluster: z.string().optional(),
+  method: z.string().optional(),
+  phase: z.string().optional(),
+  started_at: z.string().optional(),
+  stopped_at: z.string().optional(),
+  error: z.string().optional(),
+});
+
+type Backup = CnpgObject<{ cluster?: { name?: string }; method?: string }, { phase?: string; startedAt?: string; stoppedAt?: string; error?: string }>;
+
+function summariseBackup(b: Backup): z.infer<typeof backupShape> {
+  return {
+    name: b.metadata.name,
+    namespace: b.metadata.namespace ?? '',
+    cluster: b.spec?.cluster?.name,
+    method: b.spec?.method,
+    phase: b.status?.phase ?? 'pending (not picked up yet)',
+    started_at: b.status?.startedAt,
+    stopped_at: b.status?.stoppedAt,
+    error: b.status?.error,
+  };
+}
+const backupLine = (b: z.infer<typeof backupShape>) =>
+  `${b.name} (cluster ${b.cluster ?? '?'}, ${b.method ?? 'default'}): ${b.phase}${b.error ? ` — ${b.error}` : ''}`;
+
+export const listBackups = defineTool({
+  name: 'list_postgres_backups',
+  title: 'List backups',
+  description: 'Lists Backup objects (on-demand and scheduled runs) with their phase, newest first; optionally only those of one cluster.',
+  input: z.object({ namespace: s.namespace, cluster_name: s.clusterName.optional(), format: s.format, limit: s.limit }),
+  output: z.object({ backups: z.array(backupShape), count: z.number() }),
+  annotations: READ_ONLY,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const all = await ctx.cnpg().list<Backup>('backup', namespace);
+    const mine = all.filter((b) => !input.cluster_name || b.spec?.cluster?.name === input.cluster_name);
+    mine.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+    const backups = mine.slice(0, input.limit).map(summariseBackup);
+    return { text: backups.length ? backups.map(backupLine).join('\n') : `No backups in ${namespace}.`, data: { backups, count: mine.length } };
+  },
+});
+
+export const getBackup = defineTool({
+  name: 'get_postgres_backup',
+  title: 'Get a backup',
+  description: 'Shows one Backup: its phase, timing, error if any, and the full status the operator recorded.',
+  input: z.object({ name: s.k8sName, namespace: s.namespace, format: s.format }),
+  output: backupShape.extend({ status: z.record(z.string(), z.unknown()) }),
+  annotations: READ_ONLY,
+  async handler(input, ctx) {
+    const backup = await ctx.cnpg().get<Backup>('backup', ctx.namespaces.resolve(input.namespace), input.name);
+    const summary = summariseBackup(backup);
+    return { text: backupLine(summary), data: { ...summary, status: (backup.status ?? {}) as Record<string, unknown> } };
+  },
+});
+
+export const createBackup = defineTool({
+  name: 'create_postgres_backup',
+  title: 'Take a backup now',
+  description:
+    'Requests an on-demand backup by creating a Backup object; the operator runs it with the chosen method. The cluster must ' +
+    'have that method configured (spec.backup or a plugin). Follow it with get_postgres_backup.',
+  input: z.object({
+    cluster_name: s.clusterName,
+    namespace: s.namespace,
+    backup_name: s.k8sName.optional().describe('Name of the Backup object (default <cluster>-<timestamp>).'),
+    ...backupOptions,
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: ADDITIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    await ctx.cnpg().get('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
+    const name = input.backup_name ?? `${input.cluster_name}-${rfc3339().replace(/[-:TZ]/g, '').slice(0, 14)}`;
+    const manifest = buildBackup({ ...input, cluster: input.cluster_name, name, namespace });
+    const created = await ctx.cnpg().create('backup', namespace, manifest, { dryRun: input.dry_run });
+    return {
+      text: `${input.dry_run ? 'Would request' : 'Requested'} backup ${namespace}/${name} of cluster ${input.cluster_name} (${input.method}).`,
+      data: { name, namespace, action: 'create backup', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
+    };
+  },
+});
+
+const scheduledShape = z.object({
+  name: z.string(),
+  cluster: z.string().optional(),
+  schedule: z.string().optional(),
+  suspended: z.boolean(),
+  last_schedule_time: z.string().optional(),
+  next_schedule_time: z.string().optional(),
+});
+type Scheduled = CnpgObject<{ cluster?: { name?: string }; schedule?: string; suspend?: boolean }, { lastScheduleTime?: string; nextScheduleTime?: string }>;
+
+export const listScheduledBackups = defineTool({
+  name: 'list_scheduled_backups',
+  title: 'List scheduled backups',
+  description: 'Lists ScheduledBackup objects with their cron schedule, suspension and last/next run.',
+  input: z.object({ namespace: s.namespace, cluster_name: s.clusterName.optional(), format: s.format }),
+  output: z.object({ scheduled_backups: z.array(scheduledShape) }),
+  annotations: READ_ONLY,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const items = (await ctx.cnpg().list<Scheduled>('scheduledBackup', namespace)).filter((b) => !input.cluster_name || b.spec?.cluster?.name === input.cluster_name);
+    const scheduled = items.map((b) => ({
+      name: b.metadata.name,
+      cluster: b.spec?.cluster?.name,
+      schedule: b.spec?.schedule,
+      suspended: b.spec?.suspend === true,
+      last_schedule_time: b.status?.lastScheduleTime,
+      next_schedule_time: b.status?.nextScheduleTime,
+    }));
+    const lines = scheduled.map((b) => `${b.name}: "${b.schedule}" for ${b.cluster}${b.suspended ? ' (suspended)' : ''}${b.next_schedule_time ? `, next ${b.next_schedule_time}` : ''}`);
+    return { text: lines.length ? lines.join('\n') : `No scheduled backups in ${namespace}.`, data: { scheduled_backups: scheduled } };
+  },
+});
+
+export const createScheduledBackup = defineTool({
+  name: 'create_scheduled_backup',
+  title: 'Schedule backups',
+  description:
+    'Creates a ScheduledBackup: the operator creates a Backup on every tick of a six-field cron schedule (seconds first, ' +
+    'e.g. "0 0 2 * * *" = daily at 02:00).',
+  input: z.object({
+    cluster_name: s.clusterName,
+    namespace: s.namespace,
+    name: s.k8sName.describe('Name of the ScheduledBackup object.'),
+    schedule: s.sixFieldCron,
+    suspend: z.boolean().optional(),
+    immediate: z.boolean().optional().describe('Also take one backup right away.'),
+    backup_owner_reference: z.enum(['none', 'self', 'cluster']).optional().describe('Which object owns the Backups it creates.'),
+    ...backupOptions,
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: ADDITIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    await ctx.cnpg().get('cluster', namespace, input.cluster_name);
+    const manifest = buildScheduledBackup({ ...input, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
+    const created = await ctx.cnpg().create('scheduledBackup', namespace, manifest, { dryRun: input.dry_run });
+    return {
+      text: `${input.dry_run ? 'Would schedule' : 'Scheduled'} backups of ${input.cluster_name} as ${namespace}/${input.name} ("${input.schedule.trim()}").`,
+      data: { name: input.name, namespace, action: 'create scheduled backup', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
+    };
+  },
+});
+
+export const deleteScheduledBackup = defineTool({
+  name: 'delete_scheduled_backup',
+  title: 'Delete a backup schedule',
+  description: 'Deletes a ScheduledBackup so no further backups are taken on its schedule. Existing backups are kept unless they are owned by it (backup_owner_reference=self).',
+  input: z.object({ name: s.k8sName, namespace: s.namespace, dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    await ctx.cnpg().delete('scheduledBackup', namespace, input.name, { dryRun: input.dry_run });
+    return {
+      text: `${input.dry_run ? 'Would delete' : 'Deleted'} scheduled backup ${namespace}/${input.name}.`,
+      data: { name: input.name, namespace, action: 'delete scheduled backup', dry_run: input.dry_run, changes: {} },
+    };
+  },
+});
+
+
+export const backupTools = [listBackups, getBackup, createBackup, listScheduledBackups, createScheduledBackup, deleteScheduledBackup];

@@ -1,0 +1,214 @@
+// Cluster tools: list, status, create, scale, resize storage, parameters, delete.
+import { z } from 'zod';
+import { HEALTHY_PHASE, formatSummary, summariseCluster } from '../cnpg/status.js';
+import { buildCluster } from '../cnpg/manifests.js';
+import type { Cluster } from '../cnpg/types.js';
+import { ToolError } from '../mcp/errors.js';
+import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
+import { changeOutput, clusterSummaryShape, tidyObject } from './outputs.js';
+import * as s from './schemas.js';
+import { change } from './change.js';
+
+const waitFields = {
+  wait: z.boolean().default(false).describe('Wait until every instance is ready, sending progress notifications meanwhile.'),
+  timeout: z.number().int().min(5).max(1800).default(300).describe('Seconds to wait when wait=true.'),
+};
+
+/** Watches the cluster until all instances are ready, reporting each phase as progress. */
+async function waitUntilReady(ctx: ToolContext, namespace: string, name: string, instances: number, timeoutSec: number) {
+  return ctx.cnpg().waitFor<Cluster, Cluster>(
+    'cluster',
+    namespace,
+    name,
+    (c) => (c.status?.phase === HEALTHY_PHASE && (c.status.readyInstances ?? 0) >= instances ? c : undefined),
+    {
+      timeoutMs: timeoutSec * 1000,
+      signal: ctx.signal,
+      onChange: (c) => void ctx.progress(c.status?.readyInstances ?? 0, instances, c.status?.phase ?? 'waiting for the operator'),
+    },
+  );
+}
+
+export const listClusters = defineTool({
+  name: 'list_postgres_clusters',
+  title: 'List PostgreSQL clusters',
+  description:
+    'Lists CloudNativePG clusters with phase, ready instances and primary. Use it first to discover what exists. ' +
+    'Give a namespace, or all_namespaces=true for every namespace this server may see; filter with a label selector.',
+  input: z.object({
+    namespace: s.namespace,
+    all_namespaces: z.boolean().default(false).describe('List in every namespace the server is allowed to see.'),
+    label_selector: s.labelSelector,
+    detail_level: s.detailLevel,
+    format: s.format,
+    limit: s.limit,
+  }),
+  output: z.object({ clusters: z.array(clusterSummaryShape), count: z.number(), truncated: z.boolean() }),
+  annotations: READ_ONLY,
+  async handler(input, ctx) {
+    const scopes = input.all_namespaces ? (ctx.namespaces.listScope() ?? [undefined]) : [ctx.namespaces.resolve(input.namespace)];
+    const found = (await Promise.all(scopes.map((ns) => ctx.cnpg().list<Cluster>('cluster', ns, input.label_selector)))).flat();
+    const clusters = found.slice(0, input.limit).map((c) => summariseCluster(c, input.detail_level));
+    const where = input.all_namespaces ? 'all allowed namespaces' : `namespace ${scopes[0]}`;
+    const head = clusters.length ? `${found.length} cluster(s) in ${where}:` : `No CloudNativePG clusters in ${where}.`;
+    const more = found.length > clusters.length ? `\n(${found.length - clusters.length} more not shown; raise limit or filter)` : '';
+    return {
+      text: [head, ...clusters.map(formatSummary)].join('\n') + more,
+      data: { clusters, count: found.length, truncated: found.length > clusters.length },
+    };
+  },
+});
+
+export const getClusterStatus = defineTool({
+  name: 'get_cluster_status',
+  title: 'Get cluster status',
+  description:
+    'Shows one cluster as the operator sees it: phase and reason, instances ready/total, current and target primary, ' +
+    "image, storage; 'detailed' adds conditions, services, certificate expiry, last backup, parameters and roles. " +
+    'Use it to check health before and after any change.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, detail_level: s.detailLevel, format: s.format }),
+  output: clusterSummaryShape,
+  annotations: READ_ONLY,
+  async handler(input, ctx) {
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', ctx.namespaces.resolve(input.namespace), input.name);
+    const summary = summariseCluster(cluster, input.detail_level);
+    return { text: formatSummary(summary), data: summary };
+  },
+});
+
+export const createCluster = defineTool({
+  name: 'create_postgres_cluster',
+  title: 'Create a PostgreSQL cluster',
+  description:
+    'Creates a CloudNativePG Cluster (a primary plus streaming replicas) and returns the manifest it sent. ' +
+    'Use dry_run=true to preview the manifest as the API server would store it. With wait=true it reports progress until every instance is ready.',
+  input: z.object({
+    name: s.clusterName,
+    namespace: s.namespace,
+    instances: z.number().int().min(1).max(10).default(3).describe('Number of PostgreSQL instances (1 for development, 3+ for HA).'),
+    storage_size: s.quantity.default('10Gi').describe('Volume size per instance, e.g. 10Gi.'),
+    storage_class: k8sOrUndefined(),
+    postgres_version: z.string().regex(/^1[3-9]$|^2[0-9]$/, 'a PostgreSQL major version such as 16 or 17').optional().describe('PostgreSQL major version; the operator default when omitted.'),
+    image: z.string().max(500).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an image reference such as ghcr.io/cloudnative-pg/postgresql:17.5').optional().describe('Full operand image; wins over postgres_version.'),
+    database: s.pgIdentifier.optional().describe('Application database created by initdb (default app).'),
+    owner: s.pgIdentifier.optional().describe('Owner role of that database (default: the database name).'),
+    parameters: s.pgParameters.optional().describe('postgresql.conf parameters, e.g. {"max_connections":"200"}.'),
+    cpu: s.cpuQuantity.optional().describe('CPU per instance (requests = limits).'),
+    memory: s.quantity.optional().describe('Memory per instance (requests = limits).'),
+    dry_run: s.dryRun,
+    ...waitFields,
+  }),
+  output: changeOutput.extend({ manifest: z.record(z.string(), z.unknown()) }),
+  annotations: ADDITIVE,
+  async handler(input, ctx) {
+    if (input.image && input.postgres_version) throw new ToolError('give either image or postgres_version, not both');
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const manifest = buildCluster({ ...input, namespace });
+    const created = await ctx.cnpg().create<Cluster>('cluster', namespace, manifest, { dryRun: input.dry_run });
+    if (input.wait && !input.dry_run) await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout);
+    const verb = input.dry_run ? 'Would create' : 'Created';
+    return {
+      text: `${verb} cluster ${namespace}/${input.name} with ${input.instances} instance(s) of ${input.storage_size}.${
+        input.wait && !input.dry_run ? ' All instances are ready.' : ' Follow it with get_cluster_status.'
+      }`,
+      data: { name: input.name, namespace, action: 'create', dry_run: input.dry_run, changes: manifest, manifest, result: tidyObject(created) },
+    };
+  },
+});
+
+function k8sOrUndefined() {
+  return s.k8sName.max(253).optional().describe("StorageClass for the volumes; the cluster's default when omitted.");
+}
+
+export const scaleCluster = defineTool({
+  name: 'scale_postgres_cluster',
+  title: 'Scale a cluster',
+  description:
+    'Sets the number of instances (spec.instances). Scaling down removes replicas, never the primary. ' +
+    'With wait=true it reports progress until the new count is ready.',
+  input: z.object({
+    name: s.clusterName,
+    namespace: s.namespace,
+    instances: z.number().int().min(1).max(10).describe('New number of instances.'),
+    dry_run: s.dryRun,
+    ...waitFields,
+  }),
+  output: changeOutput,
+  annotations: ADDITIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
+    if (input.wait && !input.dry_run) await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout);
+    return { text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).`, data: result };
+  },
+});
+
+export const resizeCluster = defineTool({
+  name: 'resize_postgres_cluster',
+  title: 'Resize cluster storage',
+  description:
+    'Grows the volume of every instance (spec.storage.size). Volumes cannot shrink, and the StorageClass must allow expansion. ' +
+    'Use dry_run=true to check the API accepts it.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, storage_size: s.quantity.describe('New size per instance, e.g. 20Gi.'), dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: ADDITIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const result = await change(ctx, 'cluster', namespace, input.name, { spec: { storage: { size: input.storage_size } } }, input.dry_run, 'resize');
+    return { text: `${input.dry_run ? 'Would resize' : 'Resized'} ${namespace}/${input.name} storage to ${input.storage_size}.`, data: result };
+  },
+});
+
+export const updateParameters = defineTool({
+  name: 'update_postgres_parameters',
+  title: 'Update PostgreSQL parameters',
+  description:
+    'Sets postgresql.conf parameters (spec.postgresql.parameters); set a value to null to remove it. The operator applies ' +
+    'reloadable ones live and restarts instances for the rest. Fixed parameters the operator manages are rejected by it.',
+  input: z.object({
+    name: s.clusterName,
+    namespace: s.namespace,
+    parameters: z
+      .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase'), z.string().max(1000).nullable())
+      .refine((p) => Object.keys(p).length >= 1 && Object.keys(p).length <= 100, 'between 1 and 100 parameters'),
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: ADDITIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const result = await change(ctx, 'cluster', namespace, input.name, { spec: { postgresql: { parameters: input.parameters } } }, input.dry_run, 'update parameters');
+    const list = Object.entries(input.parameters).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`)).join(', ');
+    return { text: `${input.dry_run ? 'Would set' : 'Set'} ${list} on ${namespace}/${input.name}.`, data: result };
+  },
+});
+
+export const deleteCluster = defineTool({
+  name: 'delete_postgres_cluster',
+  title: 'Delete a cluster',
+  description:
+    'Deletes a Cluster; the operator then removes its pods, services and (by default) volumes: the data is gone. ' +
+    'Requires confirm_deletion=true. Use dry_run=true to check first.',
+  input: z.object({
+    name: s.clusterName,
+    namespace: s.namespace,
+    confirm_deletion: z.boolean().default(false).describe('Must be true: deletion destroys the data.'),
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    if (!input.confirm_deletion && !input.dry_run) {
+      throw new ToolError(`deleting ${namespace}/${input.name} needs confirm_deletion=true`, 'Ask the user to confirm: the cluster and its data will be deleted.');
+    }
+    await ctx.cnpg().get('cluster', namespace, input.name); // a clear 404 before anything else
+    await ctx.cnpg().delete('cluster', namespace, input.name, { dryRun: input.dry_run });
+    return {
+      text: `${input.dry_run ? 'Would delete' : 'Deleted'} cluster ${namespace}/${input.name}.`,
+      data: { name: input.name, namespace, action: 'delete', dry_run: input.dry_run, changes: {} },
+    };
+  },
+});
+
+export const clusterTools = [listClusters, getClusterStatus, createCluster, scaleCluster, resizeCluster, updateParameters, deleteCluster];

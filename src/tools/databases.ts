@@ -1,0 +1,144 @@
+// Databases as CloudNativePG Database objects (the operator's declarative database management).
+import { z } from 'zod';
+import { buildDatabase } from '../cnpg/manifests.js';
+import type { CnpgObject } from '../cnpg/types.js';
+import { ToolError } from '../mcp/errors.js';
+import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
+import { change } from './change.js';
+import { changeOutput, tidyObject } from './outputs.js';
+import * as s from './schemas.js';
+
+type Database = CnpgObject<
+  { cluster?: { name?: string }; name?: string; owner?: string; ensure?: string; databaseReclaimPolicy?: string },
+  { applied?: boolean; message?: string }
+>;
+
+const databaseShape = z.object({
+  object_name: z.string(),
+  database: z.string(),
+  owner: z.string().optional(),
+  ensure: z.string(),
+  reclaim_policy: z.string(),
+  applied: z.boolean().optional(),
+  message: z.string().optional(),
+});
+
+const reclaimPolicy = z.enum(['retain', 'delete']).describe("On deletion of the object: 'retain' keeps the database, 'delete' drops it.");
+
+async function databasesOf(ctx: ToolContext, namespace: string, cluster: string): Promise<Database[]> {
+  return (await ctx.cnpg().list<Database>('database', namespace)).filter((d) => d.spec?.cluster?.name === cluster);
+}
+
+async function findDatabase(ctx: ToolContext, namespace: string, cluster: string, database: string): Promise<Database> {
+  const all = await databasesOf(ctx, namespace, cluster);
+  const found = all.find((d) => d.spec?.name === database);
+  if (!found) {
+    throw new ToolError(`no Database object for "${database}" on cluster ${namespace}/${cluster}`, `Managed databases: ${all.map((d) => d.spec?.name).join(', ') || 'none'}.`);
+  }
+  return found;
+}
+
+export const listDatabases = defineTool({
+  name: 'list_postgres_databases',
+  title: 'List databases',
+  description: 'Lists the databases managed declaratively for a cluster (Database objects), with owner, reclaim policy and whether the operator applied them.',
+  input: z.object({ cluster_name: s.clusterName, namespace: s.namespace, format: s.format }),
+  output: z.object({ databases: z.array(databaseShape) }),
+  annotations: READ_ONLY,
+  async handler(input, ctx) {
+    const items = await databasesOf(ctx, ctx.namespaces.resolve(input.namespace), input.cluster_name);
+    const databases = items.map((d) => ({
+      object_name: d.metadata.name,
+      database: d.spec?.name ?? '',
+      owner: d.spec?.owner,
+      ensure: d.spec?.ensure ?? 'present',
+      reclaim_policy: d.spec?.databaseReclaimPolicy ?? 'retain',
+      applied: d.status?.applied,
+      message: d.status?.message,
+    }));
+    const lines = databases.map((d) => `${d.database} (owner ${d.owner}, ${d.ensure}, reclaim ${d.reclaim_policy})${d.applied === undefined ? ' — not applied yet' : d.applied ? ' — applied' : ` — failed: ${d.message ?? ''}`}`);
+    return { text: lines.length ? lines.join('\n') : `No Database objects for cluster ${input.cluster_name}.`, data: { databases } };
+  },
+});
+
+export const createDatabase = defineTool({
+  name: 'create_postgres_database',
+  title: 'Create a database',
+  description: 'Creates a database in a cluster through a Database object, owned by an existing role; optional extensions and schemas are created with it.',
+  input: z.object({
+    cluster_name: s.clusterName,
+    database_name: s.pgIdentifier,
+    owner: s.pgIdentifier.describe('Role that owns the database; it must exist.'),
+    namespace: s.namespace,
+    reclaim_policy: reclaimPolicy.default('retain'),
+    extensions: z.array(s.pgIdentifier).max(50).optional(),
+    schemas: z.array(s.pgIdentifier).max(50).optional(),
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: ADDITIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    await ctx.cnpg().get('cluster', namespace, input.cluster_name);
+    const manifest = buildDatabase({ ...input, namespace, cluster: input.cluster_name, database: input.database_name });
+    const created = await ctx.cnpg().create('database', namespace, manifest, { dryRun: input.dry_run });
+    return {
+      text: `${input.dry_run ? 'Would create' : 'Created'} database ${input.database_name} (owner ${input.owner}) on ${namespace}/${input.cluster_name}.`,
+      data: { name: manifest.metadata.name, namespace, action: 'create database', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
+    };
+  },
+});
+
+export const updateDatabase = defineTool({
+  name: 'update_postgres_database',
+  title: 'Update a database',
+  description: 'Changes the owner or reclaim policy of a managed database; only the fields given change.',
+  input: z.object({
+    cluster_name: s.clusterName,
+    database_name: s.pgIdentifier,
+    namespace: s.namespace,
+    owner: s.pgIdentifier.optional(),
+    reclaim_policy: reclaimPolicy.optional(),
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: ADDITIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    if (!input.owner && !input.reclaim_policy) throw new ToolError('nothing to change: give owner and/or reclaim_policy');
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const db = await findDatabase(ctx, namespace, input.cluster_name, input.database_name);
+    const spec = { ...(input.owner ? { owner: input.owner } : {}), ...(input.reclaim_policy ? { databaseReclaimPolicy: input.reclaim_policy } : {}) };
+    const result = await change(ctx, 'database', namespace, db.metadata.name, { spec }, input.dry_run, 'update database');
+    return { text: `${input.dry_run ? 'Would update' : 'Updated'} database ${input.database_name}.`, data: result };
+  },
+});
+
+export const deleteDatabase = defineTool({
+  name: 'delete_postgres_database',
+  title: 'Delete a database',
+  description:
+    "Deletes the Database object. With reclaim policy 'delete' the operator drops the database and its data; with 'retain' " +
+    'the database stays in PostgreSQL, unmanaged. Set drop=true to switch the policy to delete first.',
+  input: z.object({
+    cluster_name: s.clusterName,
+    database_name: s.pgIdentifier,
+    namespace: s.namespace,
+    drop: z.boolean().default(false).describe('Also drop the database in PostgreSQL (destroys its data).'),
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const db = await findDatabase(ctx, namespace, input.cluster_name, input.database_name);
+    if (input.drop) await change(ctx, 'database', namespace, db.metadata.name, { spec: { databaseReclaimPolicy: 'delete' } }, input.dry_run, 'set reclaim policy');
+    await ctx.cnpg().delete('database', namespace, db.metadata.name, { dryRun: input.dry_run });
+    const policy = input.drop ? 'delete' : (db.spec?.databaseReclaimPolicy ?? 'retain');
+    return {
+      text: `${input.dry_run ? 'Would delete' : 'Deleted'} Database ${db.metadata.name}; ${policy === 'delete' ? 'the operator drops the database.' : 'the database itself is retained.'}`,
+      data: { name: db.metadata.name, namespace, action: 'delete database', dry_run: input.dry_run, changes: { reclaim_policy: policy } },
+    };
+  },
+});
+
+export const databaseTools = [listDatabases, createDatabase, updateDatabase, deleteDatabase];

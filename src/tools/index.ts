@@ -1,0 +1,19 @@
+// Every tool of the server, in the order tools/list shows them.
+import type { ToolDef } from '../mcp/tool.js';
+import { backupTools } from './backups.js';
+import { clusterTools } from './clusters.js';
+import { databaseTools } from './databases.js';
+import { diagnosticTools } from './diagnostics.js';
+import { operationTools } from './operations.js';
+import { poolerTools } from './poolers.js';
+import { roleTools } from './roles.js';
+
+export const ALL_TOOLS: readonly ToolDef[] = [
+  ...clusterTools,
+  ...operationTools,
+  ...backupTools,
+  ...databaseTools,
+  ...roleTools,
+  ...poolerTools,
+  ...diagnosticTools,
+] as unknown as ToolDef[];

@@ -1,0 +1,158 @@
+// Day-2 operations, each through the mechanism the operator reads (shared/cnpg-facts.md):
+// switchover via the status subresource, restarts and reloads via annotations, fencing and
+// hibernation via their cnpg.io annotations, one-instance restarts by deleting the pod.
+import { z } from 'zod';
+import { CLUSTER_LABEL } from '../cnpg/kinds.js';
+import { rfc3339 } from '../cnpg/manifests.js';
+import { FENCED_ANNOTATION, HIBERNATION_ANNOTATION, fencedInstances } from '../cnpg/status.js';
+import type { Cluster } from '../cnpg/types.js';
+import { ToolError } from '../mcp/errors.js';
+import { ADDITIVE_IDEMPOTENT, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, defineTool, type ToolContext } from '../mcp/tool.js';
+import { change } from './change.js';
+import { changeOutput } from './outputs.js';
+import * as s from './schemas.js';
+
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+const RELOADED_AT = 'cnpg.io/reloadedAt';
+const SWITCHOVER_PHASE = 'Switchover in progress';
+
+const instanceName = s.k8sName.describe('Instance (pod) name, e.g. mycluster-2.');
+
+/** An instance belongs to the cluster when its pod carries the cluster label, or the operator lists it. */
+async function assertInstanceOf(ctx: ToolContext, cluster: Cluster, instance: string): Promise<void> {
+  const namespace = cluster.metadata.namespace!;
+  const pods = await ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${cluster.metadata.name}`);
+  const known = new Set([...pods.map((p) => p.metadata?.name), ...((cluster.status?.instanceNames as string[] | undefined) ?? [])]);
+  if (!known.has(instance)) {
+    const list = [...known].filter(Boolean).sort().join(', ') || 'none yet';
+    throw new ToolError(`${instance} is not an instance of cluster ${namespace}/${cluster.metadata.name}`, `Its instances: ${list}.`);
+  }
+}
+
+export const promoteInstance = defineTool({
+  name: 'promote_cluster_instance',
+  title: 'Promote an instance (switchover)',
+  description:
+    'Makes another instance the primary, as `kubectl cnpg promote` does: it sets status.targetPrimary through the status ' +
+    'subresource and the operator performs a controlled switchover (brief write outage). Check get_cluster_status first.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
+    if (cluster.status?.currentPrimary === input.instance) throw new ToolError(`${input.instance} is already the primary`);
+    await assertInstanceOf(ctx, cluster, input.instance);
+    const patch = {
+      status: { targetPrimary: input.instance, targetPrimaryTimestamp: rfc3339(), phase: SWITCHOVER_PHASE, phaseReason: `Switching over to ${input.instance}` },
+    };
+    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'promote', 'status');
+    return { text: `${input.dry_run ? 'Would request' : 'Requested'} switchover of ${namespace}/${input.name} to ${input.instance}.`, data: result };
+  },
+});
+
+export const restartCluster = defineTool({
+  name: 'restart_postgres_cluster',
+  title: 'Rolling restart of a cluster',
+  description:
+    'Restarts every instance one at a time, replicas first and the primary last (with a switchover), as ' +
+    '`kubectl cnpg restart` does through the kubectl.kubernetes.io/restartedAt annotation. Use after changes that need a restart.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const patch = { metadata: { annotations: { [RESTARTED_AT]: rfc3339() } } };
+    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'restart');
+    return { text: `${input.dry_run ? 'Would start' : 'Started'} a rolling restart of ${namespace}/${input.name}.`, data: result };
+  },
+});
+
+export const restartInstance = defineTool({
+  name: 'restart_cluster_instance',
+  title: 'Restart one replica',
+  description:
+    'Restarts one replica by deleting its pod; the operator recreates it on the same volume. Refuses the primary: ' +
+    'switch over first (promote_cluster_instance) or use restart_postgres_cluster.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
+    if (cluster.status?.currentPrimary === input.instance) {
+      throw new ToolError(`${input.instance} is the primary`, 'Promote another instance first, or use restart_postgres_cluster.');
+    }
+    await assertInstanceOf(ctx, cluster, input.instance);
+    await ctx.cnpg().deletePod(namespace, input.instance, { dryRun: input.dry_run });
+    return {
+      text: `${input.dry_run ? 'Would restart' : 'Restarting'} instance ${input.instance} of ${namespace}/${input.name}.`,
+      data: { name: input.name, namespace, action: 'restart instance', dry_run: input.dry_run, changes: { deletedPod: input.instance } },
+    };
+  },
+});
+
+export const reloadCluster = defineTool({
+  name: 'reload_postgres_configuration',
+  title: 'Reload configuration',
+  description:
+    'Asks every instance to reload its configuration (and re-read secrets and certificates) without a restart, ' +
+    'through the cnpg.io/reloadedAt annotation, as `kubectl cnpg reload` does.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: ADDITIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const patch = { metadata: { annotations: { [RELOADED_AT]: rfc3339() } } };
+    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'reload');
+    return { text: `${input.dry_run ? 'Would request' : 'Requested'} a configuration reload of ${namespace}/${input.name}.`, data: result };
+  },
+});
+
+export const hibernateCluster = defineTool({
+  name: 'hibernate_postgres_cluster',
+  title: 'Hibernate or wake a cluster',
+  description:
+    "hibernation='on' shuts the cluster down (pods removed, volumes kept: no service until woken); 'off' starts it again. " +
+    'Uses the cnpg.io/hibernation annotation, as `kubectl cnpg hibernate` does.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, hibernation: z.enum(['on', 'off']), dry_run: s.dryRun }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const patch = { metadata: { annotations: { [HIBERNATION_ANNOTATION]: input.hibernation } } };
+    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, `hibernation ${input.hibernation}`);
+    const what = input.hibernation === 'on' ? 'hibernate' : 'wake';
+    return { text: `${input.dry_run ? 'Would' : 'Asked the operator to'} ${what} ${namespace}/${input.name}.`, data: result };
+  },
+});
+
+export const fenceInstances = defineTool({
+  name: 'fence_cluster_instances',
+  title: 'Fence or unfence instances',
+  description:
+    "Fencing stops PostgreSQL on the given instances (or '*' for all) while keeping the pods for investigation; unfencing " +
+    'starts it again. Edits the cnpg.io/fencedInstances annotation as `kubectl cnpg fencing` does.',
+  input: z.object({
+    name: s.clusterName,
+    namespace: s.namespace,
+    action: z.enum(['fence', 'unfence']),
+    instances: z.array(z.union([instanceName, z.literal('*')])).min(1).max(20).describe("Instance names, or ['*'] for every instance."),
+    dry_run: s.dryRun,
+  }),
+  output: changeOutput,
+  annotations: DESTRUCTIVE_IDEMPOTENT,
+  async handler(input, ctx) {
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
+    const current = new Set(fencedInstances(cluster));
+    const next = input.action === 'fence' ? new Set([...current, ...input.instances]) : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
+    // resourceVersion makes the read-modify-write safe: a concurrent edit gets 409, not lost.
+    const value = next.size ? JSON.stringify([...next].sort()) : null;
+    const patch = { metadata: { resourceVersion: cluster.metadata.resourceVersion, annotations: { [FENCED_ANNOTATION]: value } } };
+    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, input.action);
+    return { text: `${input.dry_run ? 'Would set' : 'Set'} fenced instances of ${namespace}/${input.name} to ${value ?? 'none'}.`, data: result };
+  },
+});
+
+export const operationTools = [promoteInstance, restartCluster, restartInstance, reloadCluster, hibernateCluster, fenceInstances];

@@ -1,0 +1,70 @@
+// Input pieces shared by the tools, with the bounds the Kubernetes API and CloudNativePG
+// enforce, so bad input fails here with a clear message instead of at the API server.
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+
+/** RFC 1123 label: lowercase alphanumerics and '-', at most 63 characters. */
+export const k8sName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be an RFC 1123 name: lowercase letters, digits and "-", starting and ending with a letter or digit');
+
+/** Cluster names become pod, service and secret names with suffixes, so CNPG needs room. */
+export const clusterName = k8sName.max(50).describe('Name of the CloudNativePG Cluster.');
+
+export const namespace = k8sName
+  .optional()
+  .describe("Kubernetes namespace. Defaults to the server's default namespace (the kubeconfig context's).");
+
+/** Kubernetes resource quantity as used for storage and memory, e.g. 10Gi, 500Mi, 1.5Ti. */
+export const quantity = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, 'must be a Kubernetes quantity such as 10Gi or 500Mi');
+
+/** CPU quantity: cores or millicores, e.g. 2, 0.5, 500m. */
+export const cpuQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?m?$/, 'must be a CPU quantity such as 2, 0.5 or 500m');
+
+/** PostgreSQL identifier for roles and databases (unquoted, lowercase). */
+export const pgIdentifier = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lowercase PostgreSQL identifier: letters, digits and "_", not starting with a digit');
+
+/** CloudNativePG schedules have six fields, seconds first (robfig/cron), e.g. "0 0 2 * * *". */
+export const sixFieldCron = z
+  .string()
+  .max(200)
+  .refine((s) => s.trim().split(/\s+/).length === 6, 'must have six fields (seconds minutes hours day-of-month month day-of-week), e.g. "0 0 2 * * *"')
+  .refine((s) => {
+    try {
+      CronExpressionParser.parse(s.trim());
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid cron expression');
+
+export const dryRun = z
+  .boolean()
+  .default(false)
+  .describe('Server-side dry run: the API server validates the change and returns the result; nothing is stored.');
+
+export const detailLevel = z.enum(['concise', 'detailed']).default('concise').describe("'concise' for an overview, 'detailed' for everything.");
+export const format = z.enum(['text', 'json']).default('text').describe("'text' for people, 'json' to get the structured result as text too.");
+
+/** Label selector as kubectl takes it: key=value, key!=value, key in (a,b), !key, comma-separated. */
+export const labelSelector = z
+  .string()
+  .max(1000)
+  .regex(/^[A-Za-z0-9_.\-/=!,() ]*$/, 'must be a Kubernetes label selector such as app=web,tier!=cache')
+  .optional()
+  .describe('Kubernetes label selector, e.g. "team=payments".');
+
+/** PostgreSQL configuration parameters as CloudNativePG takes them (all values are strings). */
+export const pgParameters = z
+  .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase, e.g. max_connections'), z.string().max(1000))
+  .refine((p) => Object.keys(p).length <= 100, 'at most 100 parameters at once');
+
+export const limit = z.number().int().min(1).max(1000).default(100).describe('Most items to return.');
