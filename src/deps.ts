@@ -1,4 +1,5 @@
 // Builds what every session shares: the Kubernetes client, the namespace policy, the mode.
+import { WatchCache } from './cnpg/cache.js';
 import { CnpgClient } from './cnpg/client.js';
 import { loadKube, notConfigured } from './cnpg/kubeconfig.js';
 import type { Config } from './config.js';
@@ -9,7 +10,8 @@ import type { ServerDeps } from './mcp/server.js';
 export function buildDeps(config: Config, logger: Logger): ServerDeps {
   const kube = loadKube(config);
   if (kube.problem) logger.warn({ problem: kube.problem }, 'no Kubernetes configuration; tools will report it until restarted with one');
-  const client = kube.kubeConfig ? new CnpgClient(kube.kubeConfig) : undefined;
+  const cache = kube.kubeConfig && config.watchCache ? new WatchCache(kube.kubeConfig, config.namespaces.length ? config.namespaces : undefined, logger) : undefined;
+  const client = kube.kubeConfig ? new CnpgClient(kube.kubeConfig, cache) : undefined;
   // With an allowlist and no explicit default, the first allowed namespace is the default.
   const defaultNamespace = config.namespaces.length && !config.namespace && !config.namespaces.includes(kube.defaultNamespace) ? config.namespaces[0]! : kube.defaultNamespace;
   return {
@@ -21,5 +23,8 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
     mode: { readOnly: config.readOnly, disableDestructive: config.disableDestructive },
     maxResponseChars: config.maxResponseChars,
     logger,
+    close: async () => {
+      await cache?.stop();
+    },
   };
 }

@@ -13,6 +13,8 @@ import {
   type V1Secret,
   type V1Service,
 } from '@kubernetes/client-node';
+import { kubeApiRequests } from '../metrics.js';
+import type { WatchCache } from './cache.js';
 import { kube, KubeError } from './errors.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
 import type { CnpgObject } from './types.js';
@@ -32,9 +34,25 @@ export class CnpgClient {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
 
-  constructor(private readonly kubeConfig: KubeConfig) {
+  /** With a cache, reads of CNPG objects are served from it once its watch has synced. */
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly cache?: WatchCache,
+  ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  /** Every Kubernetes call goes through here: counted by verb, errors classified. */
+  private api<T>(verb: string, call: () => Promise<T>): Promise<T> {
+    kubeApiRequests.inc({ verb });
+    return kube(call);
+  }
+
+  /** Tells the cache about a write of ours so the next read sees it (read-your-writes). */
+  private noted<T extends CnpgObject>(kind: CnpgKind, namespace: string, name: string, obj: T | undefined, options?: WriteOptions): T | undefined {
+    if (!options?.dryRun) this.cache?.noteWrite(kind, namespace, name, obj?.metadata?.resourceVersion);
+    return obj;
   }
 
   private ref(kind: CnpgKind) {
@@ -42,7 +60,10 @@ export class CnpgClient {
   }
 
   async get<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string): Promise<T> {
-    return kube(() => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>;
+    const cached = this.cache?.get<T>(kind, namespace, name);
+    if (cached) return cached;
+    if (cached === null) throw new KubeError('not_found', `${CNPG_KINDS[kind].plural}.${CNPG_GROUP} "${name}" not found`, 404);
+    return this.api('get', () => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>;
   }
 
   /** Lists one namespace, or every namespace when `namespace` is undefined. */
@@ -51,7 +72,9 @@ export class CnpgClient {
     namespace: string | undefined,
     labelSelector?: string,
   ): Promise<T[]> {
-    const result = (await kube(() =>
+    const cached = labelSelector ? undefined : this.cache?.list<T>(kind, namespace);
+    if (cached) return cached;
+    const result = (await this.api('list', () =>
       namespace === undefined
         ? this.custom.listClusterCustomObject({ ...this.ref(kind), labelSelector })
         : this.custom.listNamespacedCustomObject({ ...this.ref(kind), namespace, labelSelector }),
@@ -66,7 +89,7 @@ export class CnpgClient {
     options?: WriteOptions,
   ): Promise<T> {
     const full = { apiVersion: API_VERSION, kind: CNPG_KINDS[kind].kind, ...body };
-    return kube(() =>
+    const created = (await this.api('create', () =>
       this.custom.createNamespacedCustomObject({
         ...this.ref(kind),
         namespace,
@@ -74,7 +97,8 @@ export class CnpgClient {
         fieldManager: FIELD_MANAGER,
         ...dryRunParam(options),
       }),
-    ) as Promise<T>;
+    )) as T;
+    return this.noted(kind, namespace, body.metadata.name, created, options)!;
   }
 
   /** JSON merge patch of the main resource. Include metadata.resourceVersion for optimistic locking. */
@@ -85,12 +109,13 @@ export class CnpgClient {
     patch: Record<string, unknown>,
     options?: WriteOptions,
   ): Promise<T> {
-    return kube(() =>
+    const patched = (await this.api('patch', () =>
       this.custom.patchNamespacedCustomObject(
         { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) },
         mergePatch,
       ),
-    ) as Promise<T>;
+    )) as T;
+    return this.noted(kind, namespace, name, patched, options)!;
   }
 
   /** JSON merge patch of the status subresource (how `kubectl cnpg promote` requests a switchover). */
@@ -101,16 +126,18 @@ export class CnpgClient {
     patch: Record<string, unknown>,
     options?: WriteOptions,
   ): Promise<T> {
-    return kube(() =>
+    const patched = (await this.api('patch', () =>
       this.custom.patchNamespacedCustomObjectStatus(
         { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) },
         mergePatch,
       ),
-    ) as Promise<T>;
+    )) as T;
+    return this.noted(kind, namespace, name, patched, options)!;
   }
 
   async delete(kind: CnpgKind, namespace: string, name: string, options?: WriteOptions): Promise<void> {
-    await kube(() => this.custom.deleteNamespacedCustomObject({ ...this.ref(kind), namespace, name, ...dryRunParam(options) }));
+    await this.api('delete', () => this.custom.deleteNamespacedCustomObject({ ...this.ref(kind), namespace, name, ...dryRunParam(options) }));
+    this.noted(kind, namespace, name, undefined, options);
   }
 
   /**
@@ -170,15 +197,15 @@ export class CnpgClient {
   // --- core objects the tools need ---------------------------------------------------
 
   async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
-    return (await kube(() => this.core.listNamespacedPod({ namespace, labelSelector }))).items;
+    return (await this.api('list', () => this.core.listNamespacedPod({ namespace, labelSelector }))).items;
   }
 
   async getPod(namespace: string, name: string): Promise<V1Pod> {
-    return kube(() => this.core.readNamespacedPod({ namespace, name }));
+    return this.api('get', () => this.core.readNamespacedPod({ namespace, name }));
   }
 
   async deletePod(namespace: string, name: string, options?: WriteOptions): Promise<void> {
-    await kube(() => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
+    await this.api('delete', () => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
   }
 
   async podLog(
@@ -186,39 +213,39 @@ export class CnpgClient {
     name: string,
     opts: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
   ): Promise<string> {
-    return kube(() => this.core.readNamespacedPodLog({ namespace, name, ...opts }));
+    return this.api('get', () => this.core.readNamespacedPodLog({ namespace, name, ...opts }));
   }
 
   async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {
-    return (await kube(() => this.core.listNamespacedEvent({ namespace, fieldSelector }))).items;
+    return (await this.api('list', () => this.core.listNamespacedEvent({ namespace, fieldSelector }))).items;
   }
 
   async listServices(namespace: string, labelSelector: string): Promise<V1Service[]> {
-    return (await kube(() => this.core.listNamespacedService({ namespace, labelSelector }))).items;
+    return (await this.api('list', () => this.core.listNamespacedService({ namespace, labelSelector }))).items;
   }
 
   async getSecret(namespace: string, name: string): Promise<V1Secret> {
-    return kube(() => this.core.readNamespacedSecret({ namespace, name }));
+    return this.api('get', () => this.core.readNamespacedSecret({ namespace, name }));
   }
 
   async createSecret(namespace: string, body: V1Secret, options?: WriteOptions): Promise<V1Secret> {
-    return kube(() => this.core.createNamespacedSecret({ namespace, body, fieldManager: FIELD_MANAGER, ...dryRunParam(options) }));
+    return this.api('create', () => this.core.createNamespacedSecret({ namespace, body, fieldManager: FIELD_MANAGER, ...dryRunParam(options) }));
   }
 
   async patchSecret(namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<V1Secret> {
-    return kube(() =>
+    return this.api('patch', () =>
       this.core.patchNamespacedSecret({ namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) }, mergePatch),
     );
   }
 
   async deleteSecret(namespace: string, name: string, options?: WriteOptions): Promise<void> {
-    await kube(() => this.core.deleteNamespacedSecret({ namespace, name, ...dryRunParam(options) }));
+    await this.api('delete', () => this.core.deleteNamespacedSecret({ namespace, name, ...dryRunParam(options) }));
   }
 
   /** Cheap reachability probe: the API server's version endpoint. */
   async ping(): Promise<void> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubeError('not_configured', 'no Kubernetes cluster is configured');
-    await kube(() => this.custom.getAPIResources({ group: CNPG_GROUP, version: CNPG_VERSION }));
+    await this.api('get', () => this.custom.getAPIResources({ group: CNPG_GROUP, version: CNPG_VERSION }));
   }
 }

@@ -5,6 +5,7 @@ import type { CnpgClient } from '../cnpg/client.js';
 import { ALL_TOOLS } from '../tools/index.js';
 import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 import type { Logger } from '../log.js';
+import { toolCalls, toolDuration } from '../metrics.js';
 import { describeError } from './errors.js';
 import { toolAllowed, type ModeOptions } from './modes.js';
 import type { NamespacePolicy } from './namespaces.js';
@@ -19,6 +20,8 @@ export interface ServerDeps {
   mode: ModeOptions;
   maxResponseChars: number;
   logger: Logger;
+  /** Releases shared resources (watches) at shutdown. */
+  close?: () => Promise<void>;
 }
 
 export const INSTRUCTIONS =
@@ -54,13 +57,18 @@ function registerTool(server: McpServer, tool: ToolDef, deps: ServerDeps): void 
           await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } }).catch(() => undefined);
         },
       };
+      const stopTimer = toolDuration.startTimer({ tool: tool.name });
       try {
         const outcome = await tool.handler(args as never, toolCtx);
+        toolCalls.inc({ tool: tool.name, outcome: 'ok' });
         const asJson = (args as { format?: string }).format === 'json';
         return successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
       } catch (err) {
+        toolCalls.inc({ tool: tool.name, outcome: 'error' });
         deps.logger.warn({ tool: tool.name, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'tool call failed');
         return errorResult(describeError(err, action), deps.maxResponseChars);
+      } finally {
+        stopTimer();
       }
     },
   );

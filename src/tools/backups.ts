@@ -70,7 +70,8 @@ export const getBackup = defineTool({
   output: backupShape.extend({ status: z.record(z.string(), z.unknown()) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const backup = await ctx.cnpg().get<Backup>('backup', ctx.namespaces.resolve(input.namespace), input.name);
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const backup = await ctx.cnpg().get<Backup>('backup', namespace, input.name);
     const summary = summariseBackup(backup);
     return { text: backupLine(summary), data: { ...summary, status: (backup.status ?? {}) as Record<string, unknown> } };
   },

@@ -70,7 +70,8 @@ export const getClusterStatus = defineTool({
   output: clusterSummaryShape,
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const cluster = await ctx.cnpg().get<Cluster>('cluster', ctx.namespaces.resolve(input.namespace), input.name);
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const summary = summariseCluster(cluster, input.detail_level);
     return { text: formatSummary(summary), data: summary };
   },

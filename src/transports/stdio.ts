@@ -12,4 +12,5 @@ export async function serveStdio(deps: ServerDeps): Promise<void> {
     process.stdin.on('end', () => resolve());
   });
   await server.close();
+  await deps.close?.();
 }

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, OPTIONS, helpText, parseConfig } from '../src/config.js';
+
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+  const r = parseConfig(argv, env);
+  if (r.kind !== 'run') throw new Error('not a run');
+  return r.config;
+};
+
+describe('config', () => {
+  it('defaults to stdio on loopback', () => {
+    const c = run([]);
+    expect(c.transport).toBe('stdio');
+    expect(c.http.host).toBe('127.0.0.1');
+    expect(c.readOnly).toBe(false);
+  });
+  it('flags win over environment variables', () => {
+    const c = run(['--namespaces', 'a,b', '--read-only'], { CNPG_MCP_NAMESPACES: 'x', CNPG_MCP_TRANSPORT: 'http' });
+    expect(c.namespaces).toEqual(['a', 'b']);
+    expect(c.readOnly).toBe(true);
+    expect(c.transport).toBe('http');
+  });
+  it('rejects unknown flags and bad values clearly', () => {
+    expect(() => parseConfig(['--nope'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--transport', 'carrier-pigeon'], {})).toThrow(/transport/);
+    expect(() => parseConfig(['--namespaces', 'Bad_NS'], {})).toThrow(/namespace/);
+  });
+  it('documents every flag and its environment variable in --help', () => {
+    const text = helpText();
+    for (const [name, spec] of Object.entries(OPTIONS)) {
+      expect(text).toContain(`--${name}`);
+      if ('env' in spec && spec.env) expect(text).toContain(spec.env);
+    }
+    expect(parseConfig(['--help'], {}).kind).toBe('help');
+  });
+});

@@ -1,0 +1,154 @@
+// A watch-fed cache of CloudNativePG objects shared by every session of the process, so the
+// API request count does not grow with the number of clients. Each kind starts watching on
+// its first read; until its initial list has arrived (or while its watch is broken) reads go
+// to the API. Read-your-writes: after this process writes an object, reads of that kind in
+// that namespace go to the API until the watch has delivered the write (or a short grace
+// period passes), so a tool never sees its own change missing.
+import { CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { cacheReads, kubeApiRequests } from '../metrics.js';
+import { CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
+import type { CnpgObject } from './types.js';
+
+/** How long a write of ours keeps reads of its namespace on the API if its event never arrives. */
+const WRITE_GRACE_MS = 3000;
+
+interface Feed {
+  watch: ListWatch<KubernetesObject>;
+  synced: boolean;
+}
+
+interface PendingWrite {
+  resourceVersion?: string;
+  until: number;
+}
+
+export class WatchCache {
+  private readonly feeds = new Map<string, Feed>();
+  /** kind/namespace → writes of ours the watch has not delivered yet. */
+  private readonly pending = new Map<string, Map<string, PendingWrite>>();
+  private readonly custom: CustomObjectsApi;
+  private stopped = false;
+
+  /** `scopes` undefined = one cluster-wide watch per kind; otherwise one per namespace. */
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly scopes: readonly string[] | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** The cached object, null when the cache knows it does not exist, undefined when it cannot answer. */
+  get<T extends CnpgObject>(kind: CnpgKind, namespace: string, name: string): T | null | undefined {
+    const feed = this.readyFeed(kind, namespace);
+    if (!feed || this.hasPending(kind, namespace)) return this.miss(kind);
+    cacheReads.inc({ kind, result: 'hit' });
+    return (feed.watch.get(name, namespace) as T | undefined) ?? null;
+  }
+
+  /** Cached objects of one namespace (or all, for a cluster-wide feed), or undefined on a miss. */
+  list<T extends CnpgObject>(kind: CnpgKind, namespace: string | undefined): T[] | undefined {
+    if (namespace === undefined) {
+      if (this.scopes) return this.miss(kind); // all-namespace reads with an allowlist go through the client
+      const feed = this.readyFeed(kind, undefined);
+      if (!feed || this.pending.size) return this.miss(kind);
+      cacheReads.inc({ kind, result: 'hit' });
+      return [...feed.watch.list()] as unknown as T[];
+    }
+    const feed = this.readyFeed(kind, namespace);
+    if (!feed || this.hasPending(kind, namespace)) return this.miss(kind);
+    cacheReads.inc({ kind, result: 'hit' });
+    return [...feed.watch.list(namespace)] as unknown as T[];
+  }
+
+  /** Records a write of ours (create/patch returning the object, or a delete) for read-your-writes. */
+  noteWrite(kind: CnpgKind, namespace: string, name: string, resourceVersion?: string): void {
+    const key = `${kind}/${namespace}`;
+    const writes = this.pending.get(key) ?? new Map<string, PendingWrite>();
+    writes.set(name, { resourceVersion, until: Date.now() + WRITE_GRACE_MS });
+    this.pending.set(key, writes);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.feeds.values()].map((f) => f.watch.stop()));
+    this.feeds.clear();
+  }
+
+  private miss(kind: CnpgKind): undefined {
+    cacheReads.inc({ kind, result: 'miss' });
+    return undefined;
+  }
+
+  private hasPending(kind: CnpgKind, namespace: string): boolean {
+    const writes = this.pending.get(`${kind}/${namespace}`);
+    if (!writes) return false;
+    const now = Date.now();
+    for (const [name, w] of writes) if (w.until < now) writes.delete(name);
+    if (!writes.size) this.pending.delete(`${kind}/${namespace}`);
+    return writes.size > 0;
+  }
+
+  /** The synced feed that covers this namespace, starting it on first use. */
+  private readyFeed(kind: CnpgKind, namespace: string | undefined): Feed | undefined {
+    if (this.stopped) return undefined;
+    const scope = this.scopes ? namespace : '*';
+    if (scope === undefined || (this.scopes && !this.scopes.includes(scope))) return undefined;
+    const key = `${kind}/${scope}`;
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      feed = this.startFeed(kind, scope === '*' ? undefined : scope);
+      this.feeds.set(key, feed);
+    }
+    return feed.synced ? feed : undefined;
+  }
+
+  private startFeed(kind: CnpgKind, namespace: string | undefined): Feed {
+    const plural = CNPG_KINDS[kind].plural;
+    const base = `/apis/${CNPG_GROUP}/${CNPG_VERSION}`;
+    const path = namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`;
+    const ref = { group: CNPG_GROUP, version: CNPG_VERSION, plural };
+    const listFn = async () => {
+      kubeApiRequests.inc({ verb: 'list' });
+      const result = namespace
+        ? await this.custom.listNamespacedCustomObject({ ...ref, namespace })
+        : await this.custom.listClusterCustomObject(ref);
+      return result as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+    };
+    const watch = new ListWatch<KubernetesObject>(path, new Watch(this.kubeConfig), listFn as never, false);
+    const feed: Feed = { watch, synced: false };
+    const settle = (obj: KubernetesObject) => this.settle(kind, obj);
+    watch.on('add', settle);
+    watch.on('update', settle);
+    watch.on('delete', settle);
+    watch.on('connect', () => {
+      kubeApiRequests.inc({ verb: 'watch' });
+      feed.synced = true;
+    });
+    watch.on('error', (err) => {
+      // Reads fall back to the API until the ListWatch's own reconnect lists again.
+      feed.synced = false;
+      this.logger.debug({ kind, namespace, err: String(err) }, 'watch interrupted; reading from the API meanwhile');
+    });
+    watch.start().then(
+      () => (feed.synced = !this.stopped),
+      (err) => {
+        this.logger.warn({ kind, namespace, err: String((err as Error)?.message ?? err) }, 'watch could not start; reads go to the API');
+        this.feeds.delete(`${kind}/${namespace ?? '*'}`); // try again on a later read
+      },
+    );
+    return feed;
+  }
+
+  /** The watch delivered an object: a pending write of ours with that version (or any later event) is settled. */
+  private settle(kind: CnpgKind, obj: KubernetesObject): void {
+    const ns = obj.metadata?.namespace;
+    const name = obj.metadata?.name;
+    if (!ns || !name) return;
+    const writes = this.pending.get(`${kind}/${ns}`);
+    const w = writes?.get(name);
+    if (!w) return;
+    if (!w.resourceVersion || w.resourceVersion === obj.metadata?.resourceVersion) writes!.delete(name);
+  }
+}

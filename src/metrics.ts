@@ -1,0 +1,42 @@
+// Prometheus metrics of this process, declared in one place so names stay consistent.
+// Served at /metrics by the HTTP transport (behind auth or on --metrics-port).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'cnpg_mcp_process_' });
+
+export const kubeApiRequests = new Counter({
+  name: 'cnpg_mcp_kube_api_requests_total',
+  help: 'Requests this server sent to the Kubernetes API, by verb',
+  labelNames: ['verb'] as const,
+  registers: [registry],
+});
+
+export const cacheReads = new Counter({
+  name: 'cnpg_mcp_cache_reads_total',
+  help: 'Reads of CloudNativePG objects by kind and whether the watch cache answered (hit) or the API did (miss)',
+  labelNames: ['kind', 'result'] as const,
+  registers: [registry],
+});
+
+export const toolCalls = new Counter({
+  name: 'cnpg_mcp_tool_calls_total',
+  help: 'Tool calls by tool and outcome (ok, error)',
+  labelNames: ['tool', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const toolDuration = new Histogram({
+  name: 'cnpg_mcp_tool_call_duration_seconds',
+  help: 'Tool call latency by tool',
+  labelNames: ['tool'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const activeSessions = new Gauge({
+  name: 'cnpg_mcp_active_sessions',
+  help: 'Open MCP sessions by transport',
+  labelNames: ['transport'] as const,
+  registers: [registry],
+});
