@@ -122,22 +122,24 @@ export class WatchCache {
     watch.on('add', settle);
     watch.on('update', settle);
     watch.on('delete', settle);
-    watch.on('connect', () => {
-      kubeApiRequests.inc({ verb: 'watch' });
-      feed.synced = true;
-    });
-    watch.on('error', (err) => {
-      // Reads fall back to the API until the ListWatch's own reconnect lists again.
+    // 'connect' fires before the initial list, so it only counts requests; the feed is
+    // synced when start() resolves (list done, watch open).
+    watch.on('connect', () => kubeApiRequests.inc({ verb: 'watch' }));
+    const start = (attempt: number) =>
+      watch.start().then(
+        () => (feed.synced = !this.stopped),
+        (err) => onError(err, attempt),
+      );
+    const onError = (err: unknown, attempt: number) => {
+      // The ListWatch does not restart after an error: reads go to the API meanwhile, and
+      // the feed lists again after a capped backoff.
       feed.synced = false;
-      this.logger.debug({ kind, namespace, err: String(err) }, 'watch interrupted; reading from the API meanwhile');
-    });
-    watch.start().then(
-      () => (feed.synced = !this.stopped),
-      (err) => {
-        this.logger.warn({ kind, namespace, err: String((err as Error)?.message ?? err) }, 'watch could not start; reads go to the API');
-        this.feeds.delete(`${kind}/${namespace ?? '*'}`); // try again on a later read
-      },
-    );
+      if (this.stopped) return;
+      this.logger.debug({ kind, namespace, err: String((err as Error)?.message ?? err) }, 'watch interrupted; reading from the API meanwhile');
+      setTimeout(() => void start(attempt + 1), Math.min(30_000, 500 * 2 ** attempt)).unref();
+    };
+    watch.on('error', (err) => onError(err, 0));
+    void start(0);
     return feed;
   }
 

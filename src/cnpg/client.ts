@@ -59,8 +59,9 @@ export class CnpgClient {
     return { group: CNPG_GROUP, version: CNPG_VERSION, plural: CNPG_KINDS[kind].plural };
   }
 
-  async get<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string): Promise<T> {
-    const cached = this.cache?.get<T>(kind, namespace, name);
+  /** `fresh` skips the cache: for read-modify-write, which must start from the latest version. */
+  async get<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, options?: { fresh?: boolean }): Promise<T> {
+    const cached = options?.fresh ? undefined : this.cache?.get<T>(kind, namespace, name);
     if (cached) return cached;
     if (cached === null) throw new KubeError('not_found', `${CNPG_KINDS[kind].plural}.${CNPG_GROUP} "${name}" not found`, 404);
     return this.api('get', () => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>;

@@ -8,7 +8,7 @@ import { FENCED_ANNOTATION, HIBERNATION_ANNOTATION, fencedInstances } from '../c
 import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE_IDEMPOTENT, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, defineTool, type ToolContext } from '../mcp/tool.js';
-import { change } from './change.js';
+import { change, retryOnConflict } from './change.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
 
@@ -144,13 +144,16 @@ export const fenceInstances = defineTool({
   annotations: DESTRUCTIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
-    const current = new Set(fencedInstances(cluster));
-    const next = input.action === 'fence' ? new Set([...current, ...input.instances]) : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
-    // resourceVersion makes the read-modify-write safe: a concurrent edit gets 409, not lost.
-    const value = next.size ? JSON.stringify([...next].sort()) : null;
-    const patch = { metadata: { resourceVersion: cluster.metadata.resourceVersion, annotations: { [FENCED_ANNOTATION]: value } } };
-    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, input.action);
+    let value: string | null = null;
+    // resourceVersion makes the read-modify-write safe: a concurrent edit gets 409 and a fresh retry, never a lost update.
+    const result = await retryOnConflict(async () => {
+      const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
+      const current = new Set(fencedInstances(cluster));
+      const next = input.action === 'fence' ? new Set([...current, ...input.instances]) : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
+      value = next.size ? JSON.stringify([...next].sort()) : null;
+      const patch = { metadata: { resourceVersion: cluster.metadata.resourceVersion, annotations: { [FENCED_ANNOTATION]: value } } };
+      return change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, input.action);
+    });
     return { text: `${input.dry_run ? 'Would set' : 'Set'} fenced instances of ${namespace}/${input.name} to ${value ?? 'none'}.`, data: result };
   },
 });

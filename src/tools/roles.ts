@@ -5,7 +5,7 @@ import { MANAGED_BY, buildRoleSecret, generatePassword, roleFields, roleSecretNa
 import type { Cluster, ManagedRole } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
-import { change } from './change.js';
+import { change, retryOnConflict } from './change.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
 
@@ -36,8 +36,8 @@ const roleShape = z.object({
   status: z.string().optional(),
 });
 
-async function loadRoles(ctx: ToolContext, namespace: string, cluster: string) {
-  const obj = await ctx.cnpg().get<Cluster>('cluster', namespace, cluster);
+async function loadRoles(ctx: ToolContext, namespace: string, cluster: string, fresh = false) {
+  const obj = await ctx.cnpg().get<Cluster>('cluster', namespace, cluster, { fresh });
   return { cluster: obj, roles: obj.spec?.managed?.roles ?? [] };
 }
 
@@ -98,13 +98,17 @@ export const createRole = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    const { cluster, roles } = await loadRoles(ctx, namespace, input.cluster_name);
+    const { roles } = await loadRoles(ctx, namespace, input.cluster_name);
     if (roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
     const secret = buildRoleSecret(namespace, input.cluster_name, input.role_name, generatePassword());
     await ctx.cnpg().createSecret(namespace, secret, { dryRun: input.dry_run });
     const role: ManagedRole = { name: input.role_name, ensure: 'present', ...roleFields(input as RoleAttributes), passwordSecret: { name: secret.metadata!.name! } };
     try {
-      const result = await change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(cluster, [...roles, role]), input.dry_run, 'create role');
+      const result = await retryOnConflict(async () => {
+        const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
+        if (latest.roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`);
+        return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, [...latest.roles, role]), input.dry_run, 'create role');
+      });
       return { text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name}; password in Secret ${secret.metadata!.name}.`, data: { ...result, password_secret: secret.metadata!.name! } };
     } catch (err) {
       // Leave nothing behind when the cluster refused the role.
@@ -134,17 +138,21 @@ export const updateRole = defineTool({
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
     if (input.password && input.rotate_password) throw new ToolError('give either password or rotate_password, not both');
-    const { cluster, roles } = await loadRoles(ctx, namespace, input.cluster_name);
+    const { roles } = await loadRoles(ctx, namespace, input.cluster_name);
     const existing = roles.find((r) => r.name === input.role_name);
     if (!existing) throw new ToolError(`role ${input.role_name} is not managed on ${input.cluster_name}`, `Managed roles: ${roles.map((r) => r.name).join(', ') || 'none'}.`);
-    const updated = { ...existing, ...roleFields(input as RoleAttributes) };
+    const updated: Partial<ManagedRole> = roleFields(input as RoleAttributes);
     const newPassword = input.password ?? (input.rotate_password ? generatePassword() : undefined);
     if (newPassword) {
       const secretName = existing.passwordSecret?.name ?? roleSecretName(input.cluster_name, input.role_name);
       await upsertPassword(ctx, namespace, input.cluster_name, input.role_name, secretName, newPassword, input.dry_run);
       updated.passwordSecret = { name: secretName };
     }
-    const result = await change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(cluster, roles.map((r) => (r.name === input.role_name ? updated : r))), input.dry_run, 'update role');
+    const result = await retryOnConflict(async () => {
+      const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
+      const roles = latest.roles.map((r) => (r.name === input.role_name ? { ...r, ...updated } : r));
+      return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), input.dry_run, 'update role');
+    });
     return { text: `${input.dry_run ? 'Would update' : 'Updated'} role ${input.role_name}${newPassword ? ' (new password stored in its Secret)' : ''}.`, data: result };
   },
 });
@@ -169,12 +177,19 @@ export const deleteRole = defineTool({
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    const { cluster, roles } = await loadRoles(ctx, namespace, input.cluster_name);
+    const { roles } = await loadRoles(ctx, namespace, input.cluster_name);
     const existing = roles.find((r) => r.name === input.role_name);
     if (!existing) throw new ToolError(`role ${input.role_name} is not managed on ${input.cluster_name}`, `Managed roles: ${roles.map((r) => r.name).join(', ') || 'none'}.`);
-    const { passwordSecret, ...rest } = existing;
-    const patch = rolesPatch(cluster, roles.map((r) => (r.name === input.role_name ? { ...rest, ensure: 'absent' as const } : r)));
-    const result = await change(ctx, 'cluster', namespace, input.cluster_name, patch, input.dry_run, 'delete role');
+    const { passwordSecret } = existing;
+    const result = await retryOnConflict(async () => {
+      const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
+      const roles = latest.roles.map((r) => {
+        if (r.name !== input.role_name) return r;
+        const { passwordSecret: _dropped, ...rest } = r;
+        return { ...rest, ensure: 'absent' as const };
+      });
+      return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), input.dry_run, 'delete role');
+    });
     if (passwordSecret && passwordSecret.name === roleSecretName(input.cluster_name, input.role_name)) {
       await ctx.cnpg().deleteSecret(namespace, passwordSecret.name, { dryRun: input.dry_run }).catch((err) => {
         if ((err as { kind?: string }).kind !== 'not_found') throw err;
