@@ -1,0 +1,71 @@
+// The shared watch cache against a real API server: reads stop costing API requests once it
+// has synced, and a write of ours is visible to the very next read (read-your-writes).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WatchCache } from '../src/cnpg/cache.js';
+import { CnpgClient } from '../src/cnpg/client.js';
+import type { Cluster } from '../src/cnpg/types.js';
+import { createLogger } from '../src/log.js';
+import { cacheReads, kubeApiRequests } from '../src/metrics.js';
+import { createTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
+
+let ns: string;
+let cache: WatchCache;
+let client: CnpgClient;
+
+async function apiRequests(): Promise<number> {
+  return (await kubeApiRequests.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+async function cacheHits(): Promise<number> {
+  return (await cacheReads.get()).values.filter((v) => v.labels.result === 'hit').reduce((sum, v) => sum + v.value, 0);
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('cache');
+  cache = new WatchCache(e2eKubeConfig(), undefined, createLogger('silent'));
+  client = new CnpgClient(e2eKubeConfig(), cache);
+  for (const name of ['c1', 'c2', 'c3']) {
+    await client.create('cluster', ns, { metadata: { name }, spec: { instances: 1, storage: { size: '1Gi' } } });
+  }
+});
+afterAll(async () => {
+  await cache?.stop();
+});
+
+describe('watch cache', () => {
+  it('serves 1,000 reads from 100 simulated clients with at most 5 API requests', async () => {
+    // Warm up: the first read starts the watch; wait until reads are hits.
+    await waitFor(async () => {
+      const before = await cacheHits();
+      await client.list('cluster', ns);
+      return (await cacheHits()) > before;
+    }, { timeoutMs: 20_000, what: 'the cluster watch to sync' });
+
+    const before = await apiRequests();
+    const clients = Array.from({ length: 100 }, (_, i) => i);
+    await Promise.all(
+      clients.map(async (i) => {
+        for (let j = 0; j < 10; j++) {
+          if (j % 2) await client.get<Cluster>('cluster', ns, `c${(i % 3) + 1}`);
+          else expect((await client.list<Cluster>('cluster', ns)).length).toBe(3);
+        }
+      }),
+    );
+    const used = (await apiRequests()) - before;
+    console.log(`API requests for 1000 cached reads: ${used}`);
+    expect(used).toBeLessThanOrEqual(5);
+  });
+
+  it('an unknown object is a 404 from the synced cache', async () => {
+    await expect(client.get('cluster', ns, 'nope')).rejects.toMatchObject({ kind: 'not_found', status: 404 });
+  });
+
+  it('reads its own writes immediately', async () => {
+    for (let n = 2; n <= 6; n++) {
+      await client.patch('cluster', ns, 'c1', { spec: { instances: n } });
+      expect((await client.get<Cluster>('cluster', ns, 'c1')).spec?.instances).toBe(n);
+    }
+    await client.delete('cluster', ns, 'c3');
+    const names = (await client.list<Cluster>('cluster', ns)).map((c) => c.metadata.name);
+    expect(names).not.toContain('c3');
+  });
+});
