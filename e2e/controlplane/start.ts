@@ -1,0 +1,149 @@
+// A real Kubernetes control plane without Docker or a kubelet: etcd, kube-apiserver and the
+// CloudNativePG operator as local processes, built from the Go module proxy (build.sh).
+// Pods never run here; everything the operator does through the API does happen.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startApiserver, waitForApiserver } from './apiserver.js';
+import { trackForCleanup } from './cleanup.js';
+import { cnpgGroup, installCrds, waitForEstablished } from './crds.js';
+import { writeAdminToken, writeKubeconfig, writeServiceAccountKeys } from './credentials.js';
+import { startEtcd, waitForEtcd } from './etcd.js';
+import { startOperator, waitForOperatorToReconcile } from './operator.js';
+import { freePorts } from './ports.js';
+import type { ManagedProcess } from './processes.js';
+import { planeDirPrefix, reapStalePlanes, writeOwner } from './stale.js';
+import { buildToolchain, type Versions } from './toolchain.js';
+
+type Ports = [number, number, number, number, number];
+
+export interface ControlPlaneOptions {
+  /** Receives progress lines ("kube-apiserver ready (2.1 s)"). Default: silent. */
+  log?: (line: string) => void;
+  /** Deadline of each readiness wait once the binaries exist (the build has none). Default 120 s. */
+  timeoutMs?: number;
+}
+
+export interface ControlPlane {
+  /** Admin kubeconfig (bearer token in system:masters, namespace "default"). */
+  kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  pids: { etcd: number; apiserver: number; operator: number };
+  /** Everything of this plane on disk: etcd data, certificates, kubeconfig, logs/. Removed by stop(). */
+  tempDir: string;
+  logDir: string;
+  versions: Versions;
+  /** Aborted when any of the plane's processes exits before stop(); its reason names the log. */
+  died: AbortSignal;
+  /** Stops the operator, kube-apiserver and etcd (in that order), then removes tempDir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const { log = () => {}, timeoutMs = 120_000 } = options;
+  reapStalePlanes();
+  const toolchain = await buildToolchain();
+
+  const tempDir = mkdtempSync(join(tmpdir(), planeDirPrefix));
+  const logDir = join(tempDir, 'logs');
+  mkdirSync(logDir);
+  const processes: ManagedProcess[] = [];
+  const own = (child: ManagedProcess) => {
+    processes.push(child);
+    writeOwner(tempDir, processes.map((p) => p.pid));
+    return child;
+  };
+  const died = () => AbortSignal.any(processes.map((p) => p.died));
+  const stopProcesses = async () => {
+    for (const child of [...processes].reverse()) await child.stop();
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await stopProcesses();
+      rmSync(tempDir, { recursive: true, force: true });
+      untrack();
+    })());
+  const untrack = trackForCleanup({
+    stop,
+    killNow() {
+      for (const child of processes) child.killNow();
+      rmSync(tempDir, { recursive: true, force: true });
+    },
+  });
+
+  const startedAt = performance.now();
+  const step = (what: string) => log(`${what} (${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
+  try {
+    const [etcdClient, etcdPeer, apiserverPort, metricsPort, webhookPort] = (await freePorts(5)) as Ports;
+    const etcd = startEtcd({ binary: toolchain.etcd, dir: tempDir, logDir, clientPort: etcdClient, peerPort: etcdPeer });
+    own(etcd.process);
+    await waitForEtcd(etcd.url, timeoutMs, died());
+    step('etcd ready');
+
+    const admin = writeAdminToken(tempDir);
+    const apiserver = startApiserver({
+      binary: toolchain.kubeApiserver,
+      dir: tempDir,
+      logDir,
+      port: apiserverPort,
+      etcdUrl: etcd.url,
+      serviceAccount: writeServiceAccountKeys(tempDir),
+      admin,
+    });
+    own(apiserver.process);
+    const caPem = await waitForApiserver(apiserver, admin.token, timeoutMs, died());
+    step('kube-apiserver ready');
+
+    const kubeconfigPath = join(tempDir, 'kubeconfig');
+    writeKubeconfig({ path: kubeconfigPath, server: apiserver.server, caPem, token: admin.token });
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+
+    const crds = await installCrds({
+      kubectl: toolchain.kubectl,
+      kubeconfigPath,
+      manifestPath: toolchain.manifest,
+      dir: tempDir,
+      logDir,
+    });
+    const cnpgCrds = crds.filter((crd) => crd.group === cnpgGroup).map((crd) => crd.name);
+    await waitForEstablished(kc, cnpgCrds, timeoutMs, died());
+    step(`${cnpgCrds.length} CloudNativePG CRDs established`);
+
+    const operator = own(
+      startOperator({
+        binary: toolchain.operator,
+        dir: tempDir,
+        kubeconfigPath,
+        logDir,
+        metricsPort,
+        webhookPort,
+        // The apiserver's self-signed pair already has the file names the operator expects.
+        webhookCertDir: apiserver.certDir,
+      }),
+    );
+    await waitForOperatorToReconcile(kc, timeoutMs, died());
+    step(`CloudNativePG operator ${toolchain.versions.cnpg} reconciling`);
+
+    return {
+      kubeconfigPath,
+      server: apiserver.server,
+      pids: { etcd: etcd.process.pid, apiserver: apiserver.process.pid, operator: operator.pid },
+      tempDir,
+      logDir,
+      versions: toolchain.versions,
+      died: died(),
+      stop,
+    };
+  } catch (error) {
+    await stopProcesses();
+    untrack();
+    // Keep the logs, which explain the failure; drop the rest (etcd data, keys, the token).
+    for (const entry of readdirSync(tempDir)) if (entry !== 'logs') rmSync(join(tempDir, entry), { recursive: true, force: true });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`local control plane failed to start: ${reason}\nlogs kept in ${logDir}`, { cause: error });
+  }
+}
