@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { buildBackup, buildScheduledBackup, rfc3339 } from '../cnpg/manifests.js';
 import type { CnpgObject } from '../cnpg/types.js';
 import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../mcp/tool.js';
-import { changeOutput, tidyObject } from './outputs.js';
+import { changeOutput } from './outputs.js';
+import { createObject } from './change.js';
 import * as s from './schemas.js';
 
 const method = z
@@ -97,11 +98,8 @@ export const createBackup = defineTool({
     await ctx.cnpg().get('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
     const name = input.backup_name ?? `${input.cluster_name}-${rfc3339().replace(/[-:TZ]/g, '').slice(0, 14)}`;
     const manifest = buildBackup({ ...input, cluster: input.cluster_name, name, namespace });
-    const created = await ctx.cnpg().create('backup', namespace, manifest, { dryRun: input.dry_run });
-    return {
-      text: `${input.dry_run ? 'Would request' : 'Requested'} backup ${namespace}/${name} of cluster ${input.cluster_name} (${input.method}).`,
-      data: { name, namespace, action: 'create backup', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
-    };
+    const data = await createObject(ctx, 'backup', namespace, manifest, input.dry_run, 'create backup');
+    return { text: `${input.dry_run ? 'Would request' : 'Requested'} backup ${namespace}/${name} of cluster ${input.cluster_name} (${input.method}).`, data };
   },
 });
 
@@ -161,11 +159,8 @@ export const createScheduledBackup = defineTool({
     const namespace = ctx.namespaces.resolve(input.namespace);
     await ctx.cnpg().get('cluster', namespace, input.cluster_name);
     const manifest = buildScheduledBackup({ ...input, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
-    const created = await ctx.cnpg().create('scheduledBackup', namespace, manifest, { dryRun: input.dry_run });
-    return {
-      text: `${input.dry_run ? 'Would schedule' : 'Scheduled'} backups of ${input.cluster_name} as ${namespace}/${input.name} ("${input.schedule.trim()}").`,
-      data: { name: input.name, namespace, action: 'create scheduled backup', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
-    };
+    const data = await createObject(ctx, 'scheduledBackup', namespace, manifest, input.dry_run, 'create scheduled backup');
+    return { text: `${input.dry_run ? 'Would schedule' : 'Scheduled'} backups of ${input.cluster_name} as ${namespace}/${input.name} ("${input.schedule.trim()}").`, data };
   },
 });
 

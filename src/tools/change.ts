@@ -2,8 +2,22 @@
 // (server-side dry run when asked), returned as a changeOutput.
 import { KubeError } from '../cnpg/errors.js';
 import type { CnpgKind } from '../cnpg/kinds.js';
+import type { CnpgObject } from '../cnpg/types.js';
 import type { ToolContext } from '../mcp/tool.js';
 import { tidyObject } from './outputs.js';
+
+/** The common path of a tool that creates one object (server-side dry run when asked). */
+export async function createObject(
+  ctx: ToolContext,
+  kind: CnpgKind,
+  namespace: string,
+  manifest: Omit<CnpgObject, 'apiVersion' | 'kind'>,
+  dryRun: boolean,
+  action: string,
+) {
+  const created = await ctx.cnpg().create(kind, namespace, manifest, { dryRun });
+  return { name: manifest.metadata.name, namespace, action, dry_run: dryRun, changes: manifest as Record<string, unknown>, result: tidyObject(created) };
+}
 
 export async function change(
   ctx: ToolContext,

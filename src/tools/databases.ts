@@ -4,8 +4,8 @@ import { buildDatabase } from '../cnpg/manifests.js';
 import type { CnpgObject } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
-import { change } from './change.js';
-import { changeOutput, tidyObject } from './outputs.js';
+import { change, createObject } from './change.js';
+import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
 
 type Database = CnpgObject<
@@ -81,11 +81,8 @@ export const createDatabase = defineTool({
     const namespace = ctx.namespaces.resolve(input.namespace);
     await ctx.cnpg().get('cluster', namespace, input.cluster_name);
     const manifest = buildDatabase({ ...input, namespace, cluster: input.cluster_name, database: input.database_name });
-    const created = await ctx.cnpg().create('database', namespace, manifest, { dryRun: input.dry_run });
-    return {
-      text: `${input.dry_run ? 'Would create' : 'Created'} database ${input.database_name} (owner ${input.owner}) on ${namespace}/${input.cluster_name}.`,
-      data: { name: manifest.metadata.name, namespace, action: 'create database', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
-    };
+    const data = await createObject(ctx, 'database', namespace, manifest, input.dry_run, 'create database');
+    return { text: `${input.dry_run ? 'Would create' : 'Created'} database ${input.database_name} (owner ${input.owner}) on ${namespace}/${input.cluster_name}.`, data };
   },
 });
 

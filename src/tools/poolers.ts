@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { buildPooler } from '../cnpg/manifests.js';
 import type { CnpgObject } from '../cnpg/types.js';
 import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../mcp/tool.js';
-import { changeOutput, tidyObject } from './outputs.js';
+import { changeOutput } from './outputs.js';
+import { createObject } from './change.js';
 import * as s from './schemas.js';
 
 type Pooler = CnpgObject<
@@ -68,11 +69,8 @@ export const createPooler = defineTool({
     await ctx.cnpg().get('cluster', namespace, input.cluster_name);
     const name = input.name ?? `${input.cluster_name}-pooler-${input.type}`;
     const manifest = buildPooler({ ...input, name, namespace, cluster: input.cluster_name });
-    const created = await ctx.cnpg().create('pooler', namespace, manifest, { dryRun: input.dry_run });
-    return {
-      text: `${input.dry_run ? 'Would create' : 'Created'} pooler ${namespace}/${name} (${input.type}, ${input.pool_mode}) for ${input.cluster_name}.`,
-      data: { name, namespace, action: 'create pooler', dry_run: input.dry_run, changes: manifest, result: tidyObject(created) },
-    };
+    const data = await createObject(ctx, 'pooler', namespace, manifest, input.dry_run, 'create pooler');
+    return { text: `${input.dry_run ? 'Would create' : 'Created'} pooler ${namespace}/${name} (${input.type}, ${input.pool_mode}) for ${input.cluster_name}.`, data };
   },
 });
 
