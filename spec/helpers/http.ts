@@ -1,0 +1,184 @@
+// Helpers for the HTTP specs: settings, deps with a fake CNPG boundary, a server on port 0,
+// a legacy-SSE client built on the `eventsource` package, and waiting on a condition.
+import { EventSource } from 'eventsource';
+import type { CnpgClient } from '../../src/cnpg/client.js';
+import type { HttpConfig } from '../../src/http/app.js';
+import type { ServerDeps } from '../../src/mcp/server.js';
+import { startHttpServer, type RunningHttpServer } from '../../src/transports/http.js';
+import type { HttpAppOptions } from '../../src/http/app.js';
+import { testDeps } from './client.js';
+
+export function httpConfig(overrides: Partial<HttpConfig> = {}): HttpConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    maxSessions: 100,
+    sessionIdleTimeoutSec: 600,
+    bodyLimit: '1mb',
+    keepaliveIntervalSec: 25,
+    shutdownTimeoutSec: 5,
+    ...overrides,
+  };
+}
+
+/** Deps without a cluster whose cnpg() answers with `fake` (our own boundary, fine for units). */
+export function depsWithCnpg(fake: Partial<Record<keyof CnpgClient, unknown>>): ServerDeps {
+  return { ...testDeps(), cnpg: () => fake as unknown as CnpgClient };
+}
+
+/** A Cluster object as the API server would return it, enough for the cluster tools. */
+export function fakeCluster(namespace: string, name: string) {
+  return {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    metadata: { name, namespace },
+    spec: { instances: 1 },
+    status: { phase: 'Cluster in healthy state', instances: 1, readyInstances: 1, currentPrimary: `${name}-1` },
+  };
+}
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Polls `condition` until it is truthy; fails with `what` at the deadline. No fixed sleeps. */
+export async function waitFor<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Starts the HTTP server on 127.0.0.1:0 and remembers it for stopAllServers(). */
+const running = new Set<RunningHttpServer>();
+export async function startServer(deps: ServerDeps, overrides: Partial<HttpConfig> = {}, options: HttpAppOptions = {}): Promise<RunningHttpServer> {
+  const server = await startHttpServer(deps, httpConfig(overrides), options);
+  running.add(server);
+  return server;
+}
+
+/** For afterEach: stops every server startServer() started, without waiting for calls in flight. */
+export async function stopAllServers(): Promise<void> {
+  const servers = [...running];
+  running.clear();
+  const hurry = AbortSignal.abort();
+  await Promise.all(servers.map((s) => s.shutdown(hurry)));
+}
+
+type JsonRpcResponse = { jsonrpc: '2.0'; id: number | string; result?: Record<string, unknown>; error?: { code: number; message: string } };
+
+/**
+ * A legacy HTTP+SSE client the way the 2024-11-05 spec describes it: GET /sse, read the
+ * `endpoint` event, POST messages there, read the answers off the stream.
+ */
+export class SseClient {
+  readonly received: Record<string, unknown>[] = [];
+  private readonly pending = new Map<number | string, (message: JsonRpcResponse) => void>();
+  private nextId = 1;
+
+  private constructor(
+    private readonly source: EventSource,
+    readonly endpoint: URL,
+  ) {
+    source.addEventListener('message', (event) => {
+      const message = JSON.parse(event.data) as JsonRpcResponse;
+      this.received.push(message);
+      this.pending.get(message.id)?.(message);
+      this.pending.delete(message.id);
+    });
+  }
+
+  static async connect(baseUrl: string, timeoutMs = 5000): Promise<SseClient> {
+    const source = new EventSource(new URL('/sse', baseUrl));
+    const endpoint = await new Promise<URL>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('no endpoint event')), timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        source.close();
+        reject(err);
+      };
+      source.addEventListener('endpoint', (event) => {
+        clearTimeout(timer);
+        resolve(new URL(event.data, baseUrl));
+      });
+      source.addEventListener('error', (event) => fail(new Error(`SSE error ${event.code ?? ''} ${event.message ?? ''}`)));
+    });
+    return new SseClient(source, endpoint);
+  }
+
+  get sessionId(): string {
+    return this.endpoint.searchParams.get('sessionId')!;
+  }
+
+  /** Sends a request with the given id (or the next one) and resolves with its answer from the stream. */
+  async request(method: string, params: Record<string, unknown> = {}, id: number | string = this.nextId++): Promise<JsonRpcResponse> {
+    const answer = new Promise<JsonRpcResponse>((resolve) => this.pending.set(id, resolve));
+    const posted = await this.post({ jsonrpc: '2.0', id, method, params });
+    if (posted.status !== 202) throw new Error(`POST ${method} answered ${posted.status}: ${await posted.text()}`);
+    return answer;
+  }
+
+  async notify(method: string, params: Record<string, unknown> = {}): Promise<void> {
+    const posted = await this.post({ jsonrpc: '2.0', method, params });
+    if (posted.status !== 202) throw new Error(`POST ${method} answered ${posted.status}`);
+  }
+
+  post(body: unknown): Promise<globalThis.Response> {
+    return fetch(this.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  async initialize(): Promise<JsonRpcResponse> {
+    const answer = await this.request('initialize', {
+      protocolVersion: '2024-11-05',
+      capabilities: {},
+      clientInfo: { name: 'spec-sse-client', version: '1.0.0' },
+    });
+    await this.notify('notifications/initialized');
+    return answer;
+  }
+
+  /** Resolves when the server ended the stream (EventSource then reports an error and reconnects; we stop it). */
+  closedByServer(timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the stream stayed open')), timeoutMs);
+      this.source.addEventListener('error', () => {
+        clearTimeout(timer);
+        this.source.close();
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}
+
+/** Reads a streaming response body until `needle` appears; returns what was read. */
+export async function readUntil(body: ReadableStream<Uint8Array>, needle: string, timeoutMs = 5000): Promise<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const timer = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    while (!text.includes(needle)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended (or ${timeoutMs} ms passed) before "${needle}" arrived; got: ${text.slice(0, 500)}`);
+      text += decoder.decode(value, { stream: true });
+    }
+    return text;
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SseClient, deferred, depsWithCnpg, fakeCluster, startServer, stopAllServers, waitFor } from '../helpers/http.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0)) await fn();
+  await stopAllServers();
+});
+
+/** A CNPG boundary whose list() waits until the spec releases it: a tool call held in flight. */
+function slowCnpg() {
+  const started = deferred();
+  const release = deferred();
+  const deps = depsWithCnpg({
+    list: async (_kind: string, namespace: string) => {
+      started.resolve();
+      await release.promise;
+      return [fakeCluster(namespace, 'slow')];
+    },
+  });
+  return { deps, started: started.promise, release: () => release.resolve() };
+}
+
+describe('graceful shutdown', () => {
+  it('fails readiness, refuses new work, lets the call in flight finish, then closes (legacy SSE)', async () => {
+    const slow = slowCnpg();
+    const running = await startServer(slow.deps, { shutdownTimeoutSec: 10 });
+    const client = await SseClient.connect(running.url);
+    cleanups.push(() => client.close());
+    await client.initialize();
+    const call = client.request('tools/call', { name: 'list_postgres_clusters', arguments: {} });
+    await slow.started;
+    expect(running.handle.inflightRequests()).toBe(1);
+
+    const closedByServer = client.closedByServer();
+    const stopped = running.shutdown();
+    const ready = await fetch(`${running.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'not ready', reason: 'shutting down' });
+    expect((await fetch(`${running.url}/sse`)).status).toBe(503);
+    const refused = await client.post({ jsonrpc: '2.0', id: 99, method: 'tools/list' });
+    expect(refused.status).toBe(503);
+
+    slow.release();
+    const answer = await call;
+    expect(answer.result!.structuredContent).toMatchObject({ clusters: [{ name: 'slow' }] });
+    expect(await stopped).toBe(true);
+    await closedByServer;
+    await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('lets a Streamable HTTP call in flight finish before closing', async () => {
+    const slow = slowCnpg();
+    const running = await startServer(slow.deps, { shutdownTimeoutSec: 10 });
+    const client = new Client({ name: 'spec', version: '1.0.0' });
+    cleanups.push(() => client.close());
+    await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', running.url)));
+    const call = client.callTool({ name: 'list_postgres_clusters', arguments: {} });
+    await slow.started;
+    const stopped = running.shutdown();
+    await waitFor(() => running.handle.isDraining(), 'the drain to begin');
+    slow.release();
+    expect((await call).structuredContent).toMatchObject({ clusters: [{ name: 'slow' }] });
+    expect(await stopped).toBe(true);
+    expect(running.handle.sessionCount()).toBe(0);
+  });
+
+  it('gives up on calls still running at the shutdown deadline', async () => {
+    const slow = slowCnpg();
+    cleanups.push(slow.release);
+    const running = await startServer(slow.deps, { shutdownTimeoutSec: 0.2 });
+    const client = await SseClient.connect(running.url);
+    cleanups.push(() => client.close());
+    await client.initialize();
+    void client.request('tools/call', { name: 'list_postgres_clusters', arguments: {} });
+    await slow.started;
+    expect(await running.shutdown()).toBe(false);
+    expect(running.handle.sessionCount()).toBe(0);
+  });
+
+  it('exits 0 on SIGTERM when run as `cnpg-mcp --transport http`', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--port', '0'], {
+      env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig', CNPG_MCP_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let log = '';
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1], 'the server to listen', 15_000);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(log).toContain('"msg":"stopped"');
+  });
+});

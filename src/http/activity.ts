@@ -1,0 +1,54 @@
+// What one session is doing: the client requests still awaiting an answer and when anything last
+// moved. The session registry reads it to expire idle sessions and to drain on shutdown.
+import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server';
+
+export class SessionActivity {
+  private readonly open = new Set<RequestId>();
+  lastActiveAt: number;
+
+  constructor(
+    private readonly onChange: () => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastActiveAt = now();
+  }
+
+  /** Client requests received and not yet answered. */
+  get inflight(): number {
+    return this.open.size;
+  }
+
+  received(message: JSONRPCMessage): void {
+    this.lastActiveAt = this.now();
+    const { id, method, params } = message as { id?: RequestId; method?: string; params?: { requestId?: RequestId } };
+    if (method !== undefined && id !== undefined) this.open.add(id);
+    // A cancelled request gets no response (MCP spec, cancellation): stop waiting for one.
+    else if (method === 'notifications/cancelled' && params?.requestId !== undefined) this.open.delete(params.requestId);
+    else return;
+    this.onChange();
+  }
+
+  sent(message: JSONRPCMessage): void {
+    this.lastActiveAt = this.now();
+    const { id, method } = message as { id?: RequestId; method?: string };
+    // A response (no method) to one of the client's requests settles it.
+    if (method === undefined && id !== undefined && this.open.delete(id)) this.onChange();
+  }
+}
+
+/**
+ * Feeds a transport's traffic into `activity`. Call before server.connect(): the SDK's Protocol
+ * chains an onmessage set before connect, and send is wrapped on the instance.
+ */
+export function observeTransport(transport: Transport, activity: SessionActivity): void {
+  transport.onmessage = (message) => activity.received(message);
+  const send = transport.send.bind(transport);
+  transport.send = async (message, options) => {
+    try {
+      await send(message, options);
+    } finally {
+      // Even when the stream is gone: the request is over either way.
+      activity.sent(message);
+    }
+  };
+}

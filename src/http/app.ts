@@ -1,0 +1,101 @@
+// The express app both HTTP transports share, in the order a request meets it:
+//   health probes → guards (declared in guards.ts) → MCP routes → 404 → final error handler.
+// The handle returned beside the app owns the sessions and the drain on shutdown.
+import express, { type Express } from 'express';
+import type { Logger } from '../log.js';
+import type { ServerDeps } from '../mcp/server.js';
+import { legacySseRoutes } from '../transports/legacy-sse.js';
+import { streamableRoutes } from '../transports/streamable.js';
+import type { HttpContext } from './context.js';
+import { finalErrorHandler, notFound } from './errors.js';
+import { declaredGuards, type Guard, type GuardContext, type HttpConfig } from './guards.js';
+import { healthRoutes } from './health.js';
+import { ReadinessProbe, type ReadinessOptions } from './readiness.js';
+import { SessionRegistry } from './sessions.js';
+
+export type { Guard, HttpConfig } from './guards.js';
+
+export interface HttpAppOptions {
+  /** Defaults to deps.logger. */
+  logger?: Logger;
+  /**
+   * Builds the guard chain from the declared defaults (see guards.ts for the intended order).
+   * Default: the declared list unchanged. Use insertGuard() to place a guard by name.
+   */
+  guards?: (declared: Guard[], ctx: GuardContext) => Guard[];
+  readiness?: ReadinessOptions;
+}
+
+export interface HttpAppHandle {
+  /** Open MCP sessions (legacy SSE and Streamable HTTP together). */
+  sessionCount(): number;
+  /** Client requests received and not yet answered, across all sessions and session-less exchanges. */
+  inflightRequests(): number;
+  /** True once drain() was called. */
+  isDraining(): boolean;
+  /**
+   * Graceful stop, step one: readiness fails ("shutting down"), new sessions and new requests
+   * get 503, calls in flight may finish until shutdownTimeoutSec (or `signal`), then every
+   * session is closed, which ends its streams. Resolves true when nothing was cut short.
+   * The HTTP listener is the caller's to close afterwards. Idempotent.
+   */
+  drain(signal?: AbortSignal): Promise<boolean>;
+  /** Closes every session and stops timers at once, without waiting. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface HttpApp {
+  app: Express;
+  handle: HttpAppHandle;
+}
+
+export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: HttpAppOptions = {}): HttpApp {
+  const logger = options.logger ?? deps.logger;
+  let draining = false;
+  const sessions = new SessionRegistry({ maxSessions: config.maxSessions, idleTimeoutMs: config.sessionIdleTimeoutSec * 1000, logger });
+  const ctx: HttpContext = { deps, config, sessions, logger, isDraining: () => draining };
+  // async: deps.cnpg() throws synchronously when there is no kubeconfig.
+  const probe = new ReadinessProbe(async () => deps.cnpg().ping(), options.readiness);
+  const declared = declaredGuards({ config, logger });
+  const guards = options.guards ? options.guards(declared, { config, logger }) : declared;
+  const streamable = streamableRoutes(ctx);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  app.use(healthRoutes(probe, () => draining));
+  for (const guard of guards) app.use(guard.handle);
+  app.use(legacySseRoutes(ctx));
+  app.use(streamable.router);
+  app.use(notFound);
+  app.use(finalErrorHandler(logger));
+
+  let drained: Promise<boolean> | undefined;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      draining = true;
+      sessions.dispose();
+      await Promise.allSettled([sessions.closeAll(), streamable.close()]);
+    })());
+
+  const handle: HttpAppHandle = {
+    sessionCount: () => sessions.count,
+    inflightRequests: () => sessions.inflight,
+    isDraining: () => draining,
+    drain: (signal) =>
+      (drained ??= (async () => {
+        draining = true;
+        logger.info({ sessions: sessions.count, inflight: sessions.inflight }, 'draining: refusing new sessions, waiting for calls in flight');
+        const finished = await sessions.whenIdle(config.shutdownTimeoutSec * 1000, signal);
+        if (!finished) logger.warn({ inflight: sessions.inflight }, 'drain deadline reached; closing with calls still in flight');
+        await close();
+        return finished;
+      })()),
+    close,
+  };
+  return { app, handle };
+}

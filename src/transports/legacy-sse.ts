@@ -1,0 +1,69 @@
+// Legacy HTTP+SSE transport (protocol 2024-11-05), for clients that predate Streamable HTTP:
+//   GET  /sse                       opens the stream; the first event, `endpoint`, names where to POST
+//   POST /messages?sessionId=<id>   delivers one client message; its answer arrives on the stream
+// The stream is the session: when it closes, the session and its McpServer go with it.
+import { isJSONRPCRequest, parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
+import { Router, type RequestHandler } from 'express';
+import { observeTransport } from '../http/activity.js';
+import { requireJsonPost } from '../http/body.js';
+import type { HttpContext } from '../http/context.js';
+import { methodNotAllowed, refuse, requestIdOf } from '../http/errors.js';
+import { startKeepalive } from '../http/keepalive.js';
+import { createServer } from '../mcp/server.js';
+
+export const SSE_PATH = '/sse';
+export const MESSAGES_PATH = '/messages';
+
+export function legacySseRoutes(ctx: HttpContext): Router {
+  const router = Router();
+  router.route(SSE_PATH).get(openStream(ctx)).all(methodNotAllowed(['GET']));
+  router.route(MESSAGES_PATH).post(requireJsonPost, deliverMessage(ctx)).all(methodNotAllowed(['POST']));
+  return router;
+}
+
+function openStream(ctx: HttpContext): RequestHandler {
+  return async (req, res) => {
+    if (ctx.isDraining()) return refuse.shuttingDown(res);
+    if (!ctx.sessions.hasRoom()) return refuse.tooManySessions(res);
+    // nginx and similar proxies buffer responses unless told not to; a buffered stream is a dead one.
+    res.setHeader('X-Accel-Buffering', 'no');
+    const transport = new SSEServerTransport(MESSAGES_PATH, res);
+    const server = createServer(ctx.deps);
+    const session = ctx.sessions.open(transport.sessionId, 'sse', transport, () => server.close());
+    if (!session) return refuse.tooManySessions(res);
+    observeTransport(transport, session.activity);
+    let stopKeepalive: (() => void) | undefined;
+    transport.onclose = () => {
+      stopKeepalive?.();
+      ctx.sessions.remove(transport.sessionId);
+    };
+    try {
+      await server.connect(transport); // writes the headers and the `endpoint` event
+    } catch (err) {
+      ctx.sessions.remove(transport.sessionId);
+      throw err;
+    }
+    // A client gone before the stream opened never fires 'close' on the response: end it here.
+    if (req.socket.destroyed) return void (await server.close());
+    stopKeepalive = startKeepalive(res, ctx.config.keepaliveIntervalSec * 1000);
+  };
+}
+
+function deliverMessage(ctx: HttpContext): RequestHandler {
+  return async (req, res) => {
+    const sessionId = req.query.sessionId;
+    if (typeof sessionId !== 'string' || sessionId === '') return refuse.invalidRequest(res, 'the sessionId query parameter is required');
+    const session = ctx.sessions.get(sessionId);
+    if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
+    let message: JSONRPCMessage;
+    try {
+      // Validated here so a bad message never reaches the SDK's answer, which echoes the body.
+      message = parseJSONRPCMessage(req.body);
+    } catch {
+      return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', requestIdOf(req.body));
+    }
+    if (ctx.isDraining() && isJSONRPCRequest(message)) return refuse.shuttingDown(res, message.id);
+    await session.transport.handlePostMessage(req, res, message);
+  };
+}

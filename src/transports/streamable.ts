@@ -1,0 +1,131 @@
+// Streamable HTTP at /mcp (POST, GET, DELETE), serving two protocol eras on one path:
+//  - 2025 revisions (2025-11-25 and older): sessions. `initialize` opens one (Mcp-Session-Id),
+//    each with its own McpServer, transport and event store (Last-Event-ID resumes a stream);
+//    DELETE ends it.
+//  - 2026-07-28: session-less. Each request carries its own protocol envelope and is answered by
+//    a fresh McpServer through the SDK's createMcpHandler.
+// The SDK's isLegacyRequest decides which era a request belongs to (the same code the SDK's own
+// entry runs, so the routing cannot disagree with it).
+import { randomUUID } from 'node:crypto';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  type McpHttpHandler,
+} from '@modelcontextprotocol/server';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { observeTransport } from '../http/activity.js';
+import { requireJsonPost } from '../http/body.js';
+import type { HttpContext } from '../http/context.js';
+import { methodNotAllowed, refuse, requestIdOf, sendJsonRpcError } from '../http/errors.js';
+import { MemoryEventStore } from '../http/event-store.js';
+import { createServer } from '../mcp/server.js';
+
+export const MCP_PATH = '/mcp';
+const MCP_METHODS = ['GET', 'POST', 'DELETE'] as const;
+
+export interface StreamableRoutes {
+  router: Router;
+  /** Aborts session-less exchanges still running (sessions are closed through the registry). */
+  close(): Promise<void>;
+}
+
+export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
+  const keepAliveMs = ctx.config.keepaliveIntervalSec * 1000;
+  const modern: McpHttpHandler = createMcpHandler(() => createServer(ctx.deps), {
+    // 2025-era traffic never reaches this handler: it is routed to the sessions below.
+    legacy: 'reject',
+    keepAliveMs,
+    onerror: (err) => ctx.logger.debug({ err: err.message }, 'streamable HTTP (2026) request refused or failed'),
+  });
+  const serveModern = toNodeHandler(modern, { onerror: (err) => ctx.logger.warn({ err: err.message }, 'streamable HTTP (2026) adapter error') });
+
+  const handle: RequestHandler = async (req, res) => {
+    // Proxies must not buffer the SSE answers; harmless on JSON ones.
+    res.setHeader('X-Accel-Buffering', 'no');
+    const sessionId = req.header('mcp-session-id');
+    if (sessionId !== undefined) return serveSession(ctx, sessionId, req, res);
+    if (req.method === 'POST' && !(await isLegacyRequest(await toWebRequest(req, req.body), req.body))) {
+      if (ctx.isDraining()) return refuse.shuttingDown(res, requestIdOf(req.body));
+      const done = isListen(req.body) ? () => {} : ctx.sessions.beginExchange();
+      res.once('close', done);
+      try {
+        await serveModern(req, res, req.body);
+      } finally {
+        done();
+      }
+      return;
+    }
+    if (req.method === 'POST' && isInitializeRequest(req.body)) return openSession(ctx, req, res, keepAliveMs);
+    refuse.invalidRequest(res, 'an Mcp-Session-Id header is required (send initialize first)', requestIdOf(req.body));
+  };
+
+  const router = Router();
+  router
+    .route(MCP_PATH)
+    .post(requireJsonPost, handle)
+    .get(handle)
+    .delete(handle)
+    .all(methodNotAllowed(MCP_METHODS));
+  return { router, close: () => modern.close() };
+}
+
+async function serveSession(ctx: HttpContext, sessionId: string, req: Request, res: Response): Promise<void> {
+  const session = ctx.sessions.get(sessionId);
+  if (!(session?.transport instanceof NodeStreamableHTTPServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
+  if (!protocolVersionAccepted(req, res)) return;
+  if (ctx.isDraining() && req.method === 'POST' && carriesRequest(req.body)) return refuse.shuttingDown(res, requestIdOf(req.body));
+  await session.transport.handleRequest(req, res, req.body);
+}
+
+async function openSession(ctx: HttpContext, req: Request, res: Response, keepAliveMs: number): Promise<void> {
+  if (!protocolVersionAccepted(req, res)) return;
+  if (ctx.isDraining()) return refuse.shuttingDown(res, requestIdOf(req.body));
+  if (!ctx.sessions.hasRoom()) return refuse.tooManySessions(res, requestIdOf(req.body));
+  // The id is chosen here, not by the transport, so the slot can be held before initialize runs.
+  const id = randomUUID();
+  const transport = new NodeStreamableHTTPServerTransport({
+    sessionIdGenerator: () => id,
+    eventStore: new MemoryEventStore(),
+    keepAliveMs,
+  });
+  const server = createServer(ctx.deps);
+  const session = ctx.sessions.open(id, 'streamable', transport, () => server.close());
+  if (!session) return refuse.tooManySessions(res, requestIdOf(req.body));
+  observeTransport(transport, session.activity);
+  transport.onclose = () => ctx.sessions.remove(id);
+  try {
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  } finally {
+    // The transport refused the initialize (bad headers, …) or failed: no session was established.
+    if (transport.sessionId === undefined) {
+      ctx.sessions.remove(id);
+      await server.close();
+    }
+  }
+}
+
+/**
+ * The SDK checks MCP-Protocol-Version on requests after initialize; this also covers the
+ * initialize request itself, so a client naming a revision we do not serve learns it at once.
+ */
+function protocolVersionAccepted(req: Request, res: Response): boolean {
+  const version = req.header('mcp-protocol-version');
+  if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return true;
+  sendJsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, requestIdOf(req.body));
+  return false;
+}
+
+/** Whether a POST body holds at least one request (as opposed to only notifications or responses). */
+function carriesRequest(body: unknown): boolean {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.some((m) => typeof (m as { method?: unknown })?.method === 'string' && (m as { id?: unknown }).id !== undefined);
+}
+
+/** A 2026 `subscriptions/listen` stream stays open by design: it is not an in-flight call to wait for. */
+function isListen(body: unknown): boolean {
+  return (body as { method?: unknown } | undefined)?.method === 'subscriptions/listen';
+}
