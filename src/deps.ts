@@ -1,6 +1,7 @@
 // Builds what every session shares: the Kubernetes client, the namespace policy, the mode.
 import { WatchCache } from './cnpg/cache.js';
 import { CnpgClient } from './cnpg/client.js';
+import { impersonatingConfig, type KubeIdentity } from './cnpg/impersonation.js';
 import { loadKube, notConfigured } from './cnpg/kubeconfig.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
@@ -10,11 +11,14 @@ import type { ServerDeps } from './mcp/server.js';
 export function buildDeps(config: Config, logger: Logger): ServerDeps {
   const kube = loadKube(config);
   if (kube.problem) logger.warn({ problem: kube.problem }, 'no Kubernetes configuration; tools will report it until restarted with one');
-  const cache = kube.kubeConfig && config.watchCache ? new WatchCache(kube.kubeConfig, config.namespaces.length ? config.namespaces : undefined, logger) : undefined;
+  const scopes = config.namespaces.length ? config.namespaces : undefined;
+  // A shared cache would let one principal read what another may see: with impersonation,
+  // every read goes to the API server under the caller's identity.
+  const cache = kube.kubeConfig && config.watchCache && !config.impersonate ? new WatchCache(kube.kubeConfig, scopes, logger) : undefined;
   const client = kube.kubeConfig ? new CnpgClient(kube.kubeConfig, cache) : undefined;
   // With an allowlist and no explicit default, the first allowed namespace is the default.
   const defaultNamespace = config.namespaces.length && !config.namespace && !config.namespaces.includes(kube.defaultNamespace) ? config.namespaces[0]! : kube.defaultNamespace;
-  return {
+  const base: ServerDeps = {
     cnpg: () => {
       if (!client) throw notConfigured(kube.problem);
       return client;
@@ -25,6 +29,20 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
     logger,
     close: async () => {
       await cache?.stop();
+    },
+  };
+  if (!config.impersonate) return base;
+  return {
+    ...base,
+    forPrincipal: (identity: KubeIdentity) => {
+      const own = kube.kubeConfig ? new CnpgClient(impersonatingConfig(kube.kubeConfig, identity)) : undefined;
+      return {
+        ...base,
+        cnpg: () => {
+          if (!own) throw notConfigured(kube.problem);
+          return own;
+        },
+      };
     },
   };
 }

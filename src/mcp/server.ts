@@ -20,6 +20,11 @@ export interface ServerDeps {
   mode: ModeOptions;
   maxResponseChars: number;
   logger: Logger;
+  /**
+   * Present with --impersonate: the deps a session of that principal must use, whose
+   * Kubernetes requests impersonate it (no shared cache). Transports call it per session.
+   */
+  forPrincipal?: (identity: { user: string; groups: string[] }) => ServerDeps;
   /** Releases shared resources (watches) at shutdown. */
   close?: () => Promise<void>;
 }
