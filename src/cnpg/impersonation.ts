@@ -3,8 +3,9 @@
 // user's RBAC and its audit log records who did what. client-node only supports the user
 // header, and its headers are a plain record (no repeats), so groups are added by an undici
 // interceptor on the request's dispatcher.
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Dispatcher } from 'undici';
+import { KubeConfig, type Cluster } from '@kubernetes/client-node';
+import type { AgentOptions } from 'node:https';
+import { Agent, type Dispatcher } from 'undici';
 
 export interface KubeIdentity {
   user: string;
@@ -14,12 +15,17 @@ export interface KubeIdentity {
 type Context = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 
 function withGroups(groups: string[]): Dispatcher.DispatcherComposeInterceptor {
+  // The flat [name, value, name, value, …] form is the only one in which undici sends a header
+  // name more than once (an array value in a record is joined into one line).
+  const extra = groups.flatMap((g) => ['Impersonate-Group', g]);
   return (dispatch) => (opts, handler) => {
+    const flat: string[] = [];
     const headers = opts.headers;
-    let merged: Dispatcher.DispatchOptions['headers'];
-    if (Array.isArray(headers)) merged = [...headers, ...groups.flatMap((g) => ['Impersonate-Group', g])];
-    else merged = { ...(headers as Record<string, string | string[]> | undefined), 'Impersonate-Group': groups };
-    return dispatch({ ...opts, headers: merged }, handler);
+    if (Array.isArray(headers)) flat.push(...(headers as string[]));
+    else if (headers) for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) flat.push(name, v);
+    }
+    return dispatch({ ...opts, headers: [...flat, ...extra] }, handler);
   };
 }
 
@@ -35,6 +41,17 @@ class ImpersonatingKubeConfig extends KubeConfig {
     if (this.identity.groups.length && dispatcher) context.setDispatcher(dispatcher.compose(withGroups(this.identity.groups)));
   }
 }
+
+// Over HTTP/2 undici folds repeated headers into one "a, b" line, which the API server reads
+// as a single group, so this client speaks HTTP/1.1. createDispatcher is private in the
+// typings but is the one place the connection options are known: replaced on the prototype.
+Object.defineProperty(ImpersonatingKubeConfig.prototype, 'createDispatcher', {
+  value(this: KubeConfig, cluster: Cluster | null, agentOptions: AgentOptions): Dispatcher | undefined {
+    const opts = this.createDispatcherOptions(cluster, agentOptions);
+    if (opts.type === 'agent') return new Agent({ connect: opts.connect, allowH2: false });
+    throw new Error('impersonation through a proxy is not supported');
+  },
+});
 
 /** A copy of `base` (same cluster, credentials and context) whose requests impersonate `identity`. */
 export function impersonatingConfig(base: KubeConfig, identity: KubeIdentity): KubeConfig {
