@@ -69,3 +69,20 @@ describe('watch cache', () => {
     expect(names).not.toContain('c3');
   });
 });
+
+describe('watch cache without permission to list', () => {
+  it('never answers from an empty cache: reads keep getting the API server 403', async () => {
+    const { impersonatingConfig } = await import('../src/cnpg/impersonation.js');
+    const kc = impersonatingConfig(e2eKubeConfig(), { user: 'nobody-special', groups: [] });
+    const limited = new WatchCache(kc, undefined, createLogger('silent'));
+    const reader = new CnpgClient(kc, limited);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await expect(reader.get('cluster', ns, 'c1')).rejects.toMatchObject({ kind: 'forbidden', status: 403 });
+        await new Promise((r) => setTimeout(r, 200)); // give a wrongly-synced feed time to show itself
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
+});

@@ -302,3 +302,13 @@ describe('resources', () => {
     expect(body.manifest.spec.instances).toBe(3);
   });
 });
+
+describe('logs of an instance that has not started', () => {
+  it('get_cluster_logs returns an empty log instead of failing', async () => {
+    if (podsCanRun()) return; // on kind the pod below would really start
+    await api.createInstancePod(PG, `${PG}-9`);
+    const r = await mcp.call('get_cluster_logs', { name: PG, instance: `${PG}-9` });
+    expect(r.isError, r.text).toBe(false);
+    expect(r.data?.logs).toEqual([{ instance: `${PG}-9`, role: 'replica', text: '' }]);
+  });
+});

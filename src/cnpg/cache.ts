@@ -122,24 +122,37 @@ export class WatchCache {
     watch.on('add', settle);
     watch.on('update', settle);
     watch.on('delete', settle);
-    // 'connect' fires before the initial list, so it only counts requests; the feed is
-    // synced when start() resolves (list done, watch open).
+    // 'connect' fires before the initial list, so it only counts requests. A failed list is
+    // reported through 'error' and start() still resolves, so the feed is synced only when
+    // start() resolves with no error reported during that attempt.
     watch.on('connect', () => kubeApiRequests.inc({ verb: 'watch' }));
-    const start = (attempt: number) =>
+    let attempt = 0;
+    let failedAttempt = -1;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const start = () => {
+      const mine = ++attempt;
       watch.start().then(
-        () => (feed.synced = !this.stopped),
-        (err) => onError(err, attempt),
+        () => {
+          if (failedAttempt !== mine && !this.stopped) feed.synced = true;
+        },
+        (err) => onError(err),
       );
-    const onError = (err: unknown, attempt: number) => {
+    };
+    const onError = (err: unknown) => {
       // The ListWatch does not restart after an error: reads go to the API meanwhile, and
       // the feed lists again after a capped backoff.
       feed.synced = false;
-      if (this.stopped) return;
+      failedAttempt = attempt;
+      if (this.stopped || retryTimer) return;
       this.logger.debug({ kind, namespace, err: String((err as Error)?.message ?? err) }, 'watch interrupted; reading from the API meanwhile');
-      setTimeout(() => void start(attempt + 1), Math.min(30_000, 500 * 2 ** attempt)).unref();
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        start();
+      }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+      retryTimer.unref();
     };
-    watch.on('error', (err) => onError(err, 0));
-    void start(0);
+    watch.on('error', onError);
+    start();
     return feed;
   }
 

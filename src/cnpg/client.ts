@@ -5,6 +5,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Log,
   PatchStrategy,
   Watch,
   setHeaderOptions,
@@ -13,6 +14,7 @@ import {
   type V1Secret,
   type V1Service,
 } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
 import { kube, KubeError } from './errors.js';
@@ -209,12 +211,39 @@ export class CnpgClient {
     await this.api('delete', () => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
   }
 
+  /**
+   * Reads a container's log. Uses client-node's streaming Log reader: the generated API
+   * throws on the empty 204 answer the API server gives for a pod that has not started.
+   */
   async podLog(
     namespace: string,
     name: string,
-    opts: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
+    opts: { container: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
   ): Promise<string> {
-    return this.api('get', () => this.core.readNamespacedPodLog({ namespace, name, ...opts }));
+    kubeApiRequests.inc({ verb: 'get' });
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const { container, ...options } = opts;
+    try {
+      await kube(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            new Log(this.kubeConfig)
+              .log(namespace, name, container, sink, (err: unknown) => (err ? reject(err) : resolve()), { ...options, follow: false })
+              .catch(reject);
+          }),
+      );
+    } catch (err) {
+      // 204 No Content: the container has not written anything yet (or not started).
+      if (err instanceof KubeError && err.status === 204) return '';
+      throw err;
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {
