@@ -40,3 +40,48 @@ export const activeSessions = new Gauge({
   labelNames: ['transport'] as const,
   registers: [registry],
 });
+
+// --- HTTP transport (issue #5) ---------------------------------------------------------------
+
+export const httpRequests = new Counter({
+  name: 'cnpg_mcp_http_requests_total',
+  help: 'HTTP requests by route (unknown paths count as "other"), method and status',
+  labelNames: ['route', 'method', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpDuration = new Histogram({
+  name: 'cnpg_mcp_http_request_duration_seconds',
+  help: 'HTTP request duration by route and method (a stream counts until it ends)',
+  labelNames: ['route', 'method'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120, 600, 3600],
+  registers: [registry],
+});
+
+export const authFailures = new Counter({
+  name: 'cnpg_mcp_auth_failures_total',
+  help: 'Requests refused for failed authentication, by reason (missing, empty, malformed, unknown, expired, …)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const rateLimited = new Counter({
+  name: 'cnpg_mcp_rate_limited_total',
+  help: 'Requests refused with 429, by scope (principal: request rate; address: blocked after failed authentications)',
+  labelNames: ['scope'] as const,
+  registers: [registry],
+});
+
+export const originRejections = new Counter({
+  name: 'cnpg_mcp_origin_rejections_total',
+  help: 'Requests refused with 403 for a disallowed Origin or Host header, by reason (origin, host)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const callsRefused = new Counter({
+  name: 'cnpg_mcp_calls_refused_total',
+  help: 'Requests refused by a server limit, by limit (concurrent_calls, sessions_per_principal)',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});

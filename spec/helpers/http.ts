@@ -6,10 +6,13 @@ import type { HttpConfig } from '../../src/http/app.js';
 import type { ServerDeps } from '../../src/mcp/server.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/transports/http.js';
 import type { HttpAppOptions } from '../../src/http/app.js';
-import { testDeps } from './client.js';
+import { testConfig, testDeps } from './client.js';
 
 export function httpConfig(overrides: Partial<HttpConfig> = {}): HttpConfig {
+  // Every other setting at its OPTIONS default, so a new flag needs no change here.
+  const defaults = testConfig(['--transport', 'http']).http;
   return {
+    ...defaults,
     host: '127.0.0.1',
     port: 0,
     maxSessions: 100,
@@ -62,7 +65,8 @@ export async function waitFor<T>(condition: () => T | Promise<T>, what: string, 
 /** Starts the HTTP server on 127.0.0.1:0 and remembers it for stopAllServers(). */
 const running = new Set<RunningHttpServer>();
 export async function startServer(deps: ServerDeps, overrides: Partial<HttpConfig> = {}, options: HttpAppOptions = {}): Promise<RunningHttpServer> {
-  const server = await startHttpServer(deps, httpConfig(overrides), options);
+  // Audit lines would go to stdout, in the middle of the test report: a spec that reads them passes its own sink.
+  const server = await startHttpServer(deps, httpConfig(overrides), { auditSink: () => {}, ...options });
   running.add(server);
   return server;
 }
@@ -89,6 +93,7 @@ export class SseClient {
   private constructor(
     private readonly source: EventSource,
     readonly endpoint: URL,
+    private readonly headers: Record<string, string>,
   ) {
     source.addEventListener('message', (event) => {
       const message = JSON.parse(event.data) as JsonRpcResponse;
@@ -98,8 +103,11 @@ export class SseClient {
     });
   }
 
-  static async connect(baseUrl: string, timeoutMs = 5000): Promise<SseClient> {
-    const source = new EventSource(new URL('/sse', baseUrl));
+  /** `headers` (e.g. Authorization) go with the stream request and every POST. */
+  static async connect(baseUrl: string, timeoutMs = 5000, headers: Record<string, string> = {}, path = '/sse'): Promise<SseClient> {
+    const source = new EventSource(new URL(path, baseUrl), {
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+    });
     const endpoint = await new Promise<URL>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error('no endpoint event')), timeoutMs);
       const fail = (err: Error) => {
@@ -113,7 +121,7 @@ export class SseClient {
       });
       source.addEventListener('error', (event) => fail(new Error(`SSE error ${event.code ?? ''} ${event.message ?? ''}`)));
     });
-    return new SseClient(source, endpoint);
+    return new SseClient(source, endpoint, headers);
   }
 
   get sessionId(): string {
@@ -134,7 +142,7 @@ export class SseClient {
   }
 
   post(body: unknown): Promise<globalThis.Response> {
-    return fetch(this.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return fetch(this.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...this.headers }, body: JSON.stringify(body) });
   }
 
   async initialize(): Promise<JsonRpcResponse> {

@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 function app(options: Parameters<typeof createHttpApp>[2] = {}, overrides = {}) {
-  current = createHttpApp(testDeps(), httpConfig(overrides), options);
+  current = createHttpApp(testDeps(), httpConfig(overrides), { auditSink: () => {}, ...options });
   return current.app;
 }
 

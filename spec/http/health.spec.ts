@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 function appWith(ping: () => Promise<void>, readiness = {}) {
-  current = createHttpApp(depsWithCnpg({ ping }), httpConfig(), { readiness });
+  current = createHttpApp(depsWithCnpg({ ping }), httpConfig(), { readiness, auditSink: () => {} });
   return current;
 }
 
@@ -34,7 +34,7 @@ describe('health endpoints', () => {
   });
 
   it('/readyz is 503 with a short reason without a kubeconfig', async () => {
-    current = createHttpApp(testDeps(), httpConfig());
+    current = createHttpApp(testDeps(), httpConfig(), { auditSink: () => {} });
     const res = await request(current.app).get('/readyz').expect(503);
     expect(res.body).toEqual({ status: 'not ready', reason: 'kubernetes not configured' });
   });

@@ -4,6 +4,8 @@ import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol
 
 export class SessionActivity {
   private readonly open = new Set<RequestId>();
+  // Releases to run when a request is answered: tool-call slots (concurrency.ts).
+  private readonly holds = new Map<RequestId, (() => void)[]>();
   lastActiveAt: number;
 
   constructor(
@@ -23,8 +25,10 @@ export class SessionActivity {
     const { id, method, params } = message as { id?: RequestId; method?: string; params?: { requestId?: RequestId } };
     if (method !== undefined && id !== undefined) this.open.add(id);
     // A cancelled request gets no response (MCP spec, cancellation): stop waiting for one.
-    else if (method === 'notifications/cancelled' && params?.requestId !== undefined) this.open.delete(params.requestId);
-    else return;
+    else if (method === 'notifications/cancelled' && params?.requestId !== undefined) {
+      this.open.delete(params.requestId);
+      this.release(params.requestId);
+    } else return;
     this.onChange();
   }
 
@@ -32,7 +36,29 @@ export class SessionActivity {
     this.lastActiveAt = this.now();
     const { id, method } = message as { id?: RequestId; method?: string };
     // A response (no method) to one of the client's requests settles it.
-    if (method === undefined && id !== undefined && this.open.delete(id)) this.onChange();
+    if (method === undefined && id !== undefined) {
+      this.release(id);
+      if (this.open.delete(id)) this.onChange();
+    }
+  }
+
+  /** Runs `release` when request `id` is answered or cancelled, or when releaseAll() runs. */
+  holdUntilAnswered(id: RequestId, release: () => void): void {
+    const list = this.holds.get(id);
+    if (list) list.push(release);
+    else this.holds.set(id, [release]);
+  }
+
+  /** The session ended: nothing it holds stays held. */
+  releaseAll(): void {
+    for (const id of [...this.holds.keys()]) this.release(id);
+  }
+
+  private release(id: RequestId): void {
+    const list = this.holds.get(id);
+    if (!list) return;
+    this.holds.delete(id);
+    for (const release of list) release();
   }
 }
 

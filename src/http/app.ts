@@ -1,17 +1,25 @@
 // The express app both HTTP transports share, in the order a request meets it:
-//   health probes → guards (declared in guards.ts) → MCP routes → 404 → final error handler.
-// The handle returned beside the app owns the sessions and the drain on shutdown.
+//   request metrics → health probes, RFC 9728 metadata (unguarded) → guards (declared in
+//   guards.ts) → /metrics, MCP routes → 404 → final error handler.
+// The handle returned beside the app owns the sessions, the security pieces and the drain.
 import express, { type Express } from 'express';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
 import { legacySseRoutes } from '../transports/legacy-sse.js';
 import { streamableRoutes } from '../transports/streamable.js';
+import type { AuditSink } from './audit.js';
+import { CallLimiter } from './concurrency.js';
 import type { HttpContext } from './context.js';
 import { finalErrorHandler, notFound } from './errors.js';
+import type { FileWatchOptions } from './file-watch.js';
 import { declaredGuards, type Guard, type GuardContext, type HttpConfig } from './guards.js';
 import { healthRoutes } from './health.js';
+import { checkImpersonation } from './impersonation.js';
+import { METRICS_PATH, httpMetrics, serveMetrics } from './metrics-route.js';
 import { ReadinessProbe, type ReadinessOptions } from './readiness.js';
+import { HttpSecurity } from './security.js';
 import { SessionRegistry } from './sessions.js';
+import { wellKnownRoutes } from './well-known.js';
 
 export type { Guard, HttpConfig } from './guards.js';
 
@@ -24,6 +32,10 @@ export interface HttpAppOptions {
    */
   guards?: (declared: Guard[], ctx: GuardContext) => Guard[];
   readiness?: ReadinessOptions;
+  /** Receives the audit log lines instead of stdout or --audit-log (specs). */
+  auditSink?: AuditSink;
+  /** How the tokens file is watched (specs shorten the poll or turn fs events off). */
+  fileWatch?: FileWatchOptions;
 }
 
 export interface HttpAppHandle {
@@ -42,6 +54,8 @@ export interface HttpAppHandle {
   drain(signal?: AbortSignal): Promise<boolean>;
   /** Closes every session and stops timers at once, without waiting. Idempotent. */
   close(): Promise<void>;
+  /** The authentication, rate-limit and audit pieces (specs reach the token source through it). */
+  security: HttpSecurity;
 }
 
 export interface HttpApp {
@@ -51,23 +65,37 @@ export interface HttpApp {
 
 export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: HttpAppOptions = {}): HttpApp {
   const logger = options.logger ?? deps.logger;
+  checkImpersonation(deps, config.auth.impersonate);
+  // First: it is what can fail (tokens file, audit log), before anything else holds resources.
+  const security = HttpSecurity.create(config, logger, { ...(options.auditSink ? { auditSink: options.auditSink } : {}), ...(options.fileWatch ? { fileWatch: options.fileWatch } : {}) });
   let draining = false;
-  const sessions = new SessionRegistry({ maxSessions: config.maxSessions, idleTimeoutMs: config.sessionIdleTimeoutSec * 1000, logger });
-  const ctx: HttpContext = { deps, config, sessions, logger, isDraining: () => draining };
+  const sessions = new SessionRegistry({
+    maxSessions: config.maxSessions,
+    maxPerOwner: config.maxSessionsPerPrincipal,
+    idleTimeoutMs: config.sessionIdleTimeoutSec * 1000,
+    logger,
+  });
+  const ctx: HttpContext = { deps, config, sessions, calls: new CallLimiter(config.maxConcurrentCalls), logger, isDraining: () => draining };
   // async: deps.cnpg() throws synchronously when there is no kubeconfig.
   const probe = new ReadinessProbe(async () => deps.cnpg().ping(), options.readiness);
-  const declared = declaredGuards({ config, logger });
-  const guards = options.guards ? options.guards(declared, { config, logger }) : declared;
+  const guardContext: GuardContext = { config, logger, security };
+  const declared = declaredGuards(guardContext);
+  const guards = options.guards ? options.guards(declared, guardContext) : declared;
   const streamable = streamableRoutes(ctx);
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
+  app.use(httpMetrics);
   app.use((_req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
   app.use(healthRoutes(probe, () => draining));
+  app.use(wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken }));
   for (const guard of guards) app.use(guard.handle);
+  // With --metrics-port, /metrics lives there (unauthenticated) and the main port has none.
+  if (config.metricsPort === undefined) app.get(METRICS_PATH, serveMetrics);
   app.use(legacySseRoutes(ctx));
   app.use(streamable.router);
   app.use(notFound);
@@ -80,6 +108,7 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
       draining = true;
       sessions.dispose();
       await Promise.allSettled([sessions.closeAll(), streamable.close()]);
+      await security.close();
     })());
 
   const handle: HttpAppHandle = {
@@ -96,6 +125,7 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
         return finished;
       })()),
     close,
+    security,
   };
   return { app, handle };
 }

@@ -1,5 +1,6 @@
 // Every error the HTTP layer answers is a fixed JSON-RPC error body: the same shape the SDK
 // transports use, so a client parses one format, and never a stack trace or an echo of input.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../log.js';
 
@@ -40,7 +41,25 @@ export const refuse = {
   shuttingDown: (res: Response, id: JsonRpcId = null) =>
     sendJsonRpcError(res, 503, -32000, 'Server is shutting down', id, { Connection: 'close' }),
   internal: (res: Response) => sendJsonRpcError(res, 500, -32603, 'Internal error'),
+  // One body for every authentication failure (missing, empty, malformed, unknown, expired, …):
+  // the answer must not help tell a wrong token from a missing one.
+  unauthorized: (res: Response, challenge: string) => sendJsonRpcError(res, 401, -32000, 'Unauthorized', null, { 'WWW-Authenticate': challenge }),
+  rateLimited: (res: Response, retryAfterSec: number) =>
+    sendJsonRpcError(res, 429, -32000, 'Too many requests, try again later', null, { 'Retry-After': String(retryAfterSec) }),
+  tooManyPrincipalSessions: (res: Response, id: JsonRpcId = null) =>
+    sendJsonRpcError(res, 429, -32000, 'Too many open sessions for this principal: close one first', id, { 'Retry-After': '5' }),
+  tooManyCalls: (res: Response, id: JsonRpcId = null) =>
+    sendJsonRpcError(res, 503, -32000, 'Server busy: too many tool calls in progress, try again later', id, { 'Retry-After': '1' }),
 };
+
+/**
+ * For a refusal sent before the body was read: close the connection after the answer, so Node
+ * does not read (and discard) the rest of a large body to keep the connection alive.
+ */
+export function closeIfBodyPending(req: IncomingMessage, res: ServerResponse): void {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if ((length > 0 || req.headers['transfer-encoding'] !== undefined) && !req.complete) res.setHeader('Connection', 'close');
+}
 
 /** For a route that exists: any method it does not serve gets 405 with the Allow header. */
 export function methodNotAllowed(allow: readonly string[]): RequestHandler {

@@ -1,14 +1,29 @@
 // The guards every MCP request passes, in one declared order, before it reaches a transport.
-// Health endpoints are mounted before the guards: probes stay unauthenticated and cheap.
+// Health endpoints and the RFC 9728 document are mounted before the guards: probes stay
+// unauthenticated and cheap. The order (issue #5):
 //
-// Extension point (security issue): each guard lives in its own file under src/http/ and is
-// added to declaredGuards() at its place in this order:
-//   origin/host check → rate limit → auth → body (limit + JSON parse) → audit
-// so a refused request costs no body read, and audit sees the parsed JSON-RPC method.
+//   origin    Host and Origin checks (DNS rebinding): cheapest, and nothing else is worth doing
+//             for a request a browser was tricked into sending
+//   cors      answers the preflight of a --cors-origins origin (browsers send no credentials on it)
+//   rate-limit            an address blocked for failed authentications gets 429 here
+//   auth                  bearer token or JWT → principal (401 otherwise)
+//   principal-rate-limit  --rate-limit-per-minute per principal
+//   audit     registers the audit line, written when the response ends; placed before body so
+//             that malformed and oversized bodies of authenticated clients are audited too
+//   body      JSON parse bounded by --body-limit: after auth, so an unauthenticated client can
+//             never make the server read (or parse) a large body
+//
+// Each guard lives in its own file under src/http/; insertGuard() places another one by name.
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { auditGuard } from './audit.js';
+import { authGuard } from './auth.js';
 import { jsonBody } from './body.js';
+import { corsGuard } from './cors.js';
+import { originGuard } from './origin.js';
+import { addressLimitGuard, principalLimitGuard } from './rate-limit.js';
+import type { HttpSecurity } from './security.js';
 
 export type HttpConfig = Config['http'];
 
@@ -22,13 +37,19 @@ export interface Guard {
 export interface GuardContext {
   config: HttpConfig;
   logger: Logger;
+  security: HttpSecurity;
 }
 
-export function declaredGuards(ctx: GuardContext): Guard[] {
+export function declaredGuards({ config, security }: GuardContext): Guard[] {
+  const { audit, clientIp, limits, authenticator } = security;
   return [
-    // 'origin', 'rate-limit' and 'auth' go here.
-    { name: 'body', handle: jsonBody(ctx.config.bodyLimit) },
-    // 'audit' goes here.
+    { name: 'origin', handle: originGuard({ host: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins }, audit, clientIp) },
+    { name: 'cors', handle: corsGuard(config.corsOrigins) },
+    { name: 'rate-limit', handle: addressLimitGuard(limits, audit, clientIp) },
+    { name: 'auth', handle: authGuard(authenticator, limits, audit, clientIp) },
+    { name: 'principal-rate-limit', handle: principalLimitGuard(limits, audit, clientIp) },
+    { name: 'audit', handle: auditGuard(audit, clientIp) },
+    { name: 'body', handle: jsonBody(config.bodyLimit) },
   ];
 }
 

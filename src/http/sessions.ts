@@ -1,8 +1,11 @@
-// Every open MCP session of both HTTP transports, in one place: the maximum, idle expiry,
-// the in-flight count shutdown waits on, and closing them all. Each session owns its own
-// McpServer and transport (never shared: one session's state must not reach another).
+// Every open MCP session of both HTTP transports, in one place: the maximum (overall and per
+// principal), idle expiry, the in-flight count shutdown waits on, and closing them all. Each
+// session owns its own McpServer and transport (never shared: one session's state must not
+// reach another), and belongs to the principal that opened it: get() with another principal's
+// key finds nothing, exactly as for an unknown id (issue #5).
 import type { Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
+import { activeSessions, callsRefused } from '../metrics.js';
 import { SessionActivity } from './activity.js';
 
 export type SessionKind = 'sse' | 'streamable';
@@ -10,9 +13,14 @@ export type SessionKind = 'sse' | 'streamable';
 export interface Session {
   readonly id: string;
   readonly kind: SessionKind;
+  /** Principal.key of whoever opened it. */
+  readonly owner: string;
   readonly transport: Transport;
   readonly activity: SessionActivity;
 }
+
+/** Why a new session cannot be opened now. */
+export type NoRoom = 'full' | 'principal_full';
 
 interface Entry extends Session {
   close(): Promise<void>;
@@ -20,6 +28,8 @@ interface Entry extends Session {
 
 export interface SessionRegistryOptions {
   maxSessions: number;
+  /** Sessions one principal may hold; 0: no limit. */
+  maxPerOwner?: number;
   idleTimeoutMs: number;
   logger: Logger;
   now?: () => number;
@@ -27,6 +37,7 @@ export interface SessionRegistryOptions {
 
 export class SessionRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly perOwner = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
   private exchanges = 0;
   private readonly sweeper: NodeJS.Timeout;
@@ -51,29 +62,48 @@ export class SessionRegistry {
     return total;
   }
 
-  hasRoom(): boolean {
-    return this.entries.size < this.options.maxSessions;
+  /** Whether `owner` may open one more session now; the reason when not. */
+  roomFor(owner: string): NoRoom | undefined {
+    if (this.entries.size >= this.options.maxSessions) return 'full';
+    const max = this.options.maxPerOwner ?? 0;
+    if (max > 0 && (this.perOwner.get(owner) ?? 0) >= max) {
+      callsRefused.inc({ limit: 'sessions_per_principal' });
+      return 'principal_full';
+    }
+    return undefined;
   }
 
   /**
-   * Registers a session at once, so concurrent opens cannot overshoot the maximum.
-   * Returns undefined when the maximum is reached. `close` must end the session's MCP server.
+   * Registers a session at once, so concurrent opens cannot overshoot the maxima.
+   * Returns undefined when there is no room (see roomFor). `close` must end the session's MCP server.
    */
-  open(id: string, kind: SessionKind, transport: Transport, close: () => Promise<void>): Session | undefined {
-    if (!this.hasRoom()) return undefined;
-    const entry: Entry = { id, kind, transport, activity: new SessionActivity(() => this.changed(), this.now), close };
+  open(id: string, kind: SessionKind, owner: string, transport: Transport, close: () => Promise<void>): Session | undefined {
+    if (this.roomFor(owner) !== undefined || this.entries.has(id)) return undefined;
+    const entry: Entry = { id, kind, owner, transport, activity: new SessionActivity(() => this.changed(), this.now), close };
     this.entries.set(id, entry);
+    this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
+    activeSessions.inc({ transport: kind });
     this.options.logger.debug({ session: id, kind, open: this.entries.size }, 'session opened');
     return entry;
   }
 
-  get(id: string): Session | undefined {
-    return this.entries.get(id);
+  /** The session `id` when `owner` opened it; undefined otherwise, the same as for an unknown id. */
+  get(id: string, owner: string): Session | undefined {
+    const entry = this.entries.get(id);
+    return entry?.owner === owner ? entry : undefined;
   }
 
   /** Forgets a session whose transport closed. Idempotent. */
   remove(id: string): void {
-    if (!this.entries.delete(id)) return;
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    const left = (this.perOwner.get(entry.owner) ?? 1) - 1;
+    if (left > 0) this.perOwner.set(entry.owner, left);
+    else this.perOwner.delete(entry.owner);
+    activeSessions.dec({ transport: entry.kind });
+    // Tool-call slots still held by unanswered calls of this session are freed with it.
+    entry.activity.releaseAll();
     this.options.logger.debug({ session: id, open: this.entries.size }, 'session closed');
     this.changed();
   }

@@ -1,49 +1,125 @@
-// HTTP hosting: the shared express app (legacy SSE + Streamable HTTP) on one listener, and the
-// graceful stop on SIGTERM/SIGINT — readiness fails first, calls in flight finish, streams
-// close, the listener closes, exit 0. A second signal skips the wait.
-import { createServer as createNodeServer, type Server } from 'node:http';
+// HTTP hosting: the shared express app (legacy SSE + Streamable HTTP) on one listener — plain
+// HTTP, or HTTPS with --tls-cert/--tls-key (reloaded on change, TLS 1.2 at least) — plus the
+// optional --metrics-port listener, and the graceful stop on SIGTERM/SIGINT: readiness fails
+// first, calls in flight finish, streams close, the listeners close, exit 0. A second signal
+// skips the wait.
+import { createServer as createNodeServer, type Server, type ServerOptions } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config.js';
+import { authConfigured, isLoopbackHost, type Config } from '../config.js';
 import { createHttpApp, type HttpAppHandle, type HttpAppOptions, type HttpConfig } from '../http/app.js';
+import type { ContentWatcher } from '../http/file-watch.js';
 import type { ServerDeps } from '../mcp/server.js';
+import { METRICS_PATH, startMetricsServer } from '../http/metrics-route.js';
+import { loadTls, reloadTlsOnChange } from '../http/tls.js';
 import { SSE_PATH } from './legacy-sse.js';
 import { MCP_PATH } from './streamable.js';
 
 export interface RunningHttpServer {
-  /** http://host:port, with the port actually bound (useful with port 0). */
+  /** http(s)://host:port, with the port actually bound (useful with port 0). */
   url: string;
   port: number;
   server: Server;
   handle: HttpAppHandle;
+  /** http://host:port/metrics of the --metrics-port listener, when there is one. */
+  metricsUrl?: string;
   /** Drains (see HttpAppHandle.drain), then closes the listener. Resolves true when nothing was cut short. Idempotent. */
   shutdown(signal?: AbortSignal): Promise<boolean>;
 }
+
+// How long the start waits for Redis (shared rate limits) before serving without it.
+const REDIS_WAIT_MS = 3000;
 
 // After the drain every stream has ended; a response still being written gets this long.
 const LINGER_MS = 1000;
 
 export async function startHttpServer(deps: ServerDeps, config: HttpConfig, options: HttpAppOptions = {}): Promise<RunningHttpServer> {
-  const { app, handle } = createHttpApp(deps, config, options);
-  const server = createNodeServer(app);
+  const logger = options.logger ?? deps.logger;
+  if (!authConfigured(config)) {
+    logger.warn(
+      { host: config.host },
+      isLoopbackHost(config.host)
+        ? 'no authentication configured: any local process can use this server (set AUTH_TOKENS or --auth-tokens-file)'
+        : 'no authentication configured (--insecure-no-auth): whatever is in front of this server must authenticate',
+    );
+  }
+  // Everything that can be misconfigured is loaded before anything listens: a missing tokens
+  // file, a bad certificate or key, impersonation without support stop the start (exit 2).
+  let tls: ReturnType<typeof loadTls> | undefined;
+  let created: ReturnType<typeof createHttpApp>;
+  try {
+    tls = config.tls ? loadTls(config.tls) : undefined;
+    created = createHttpApp(deps, config, options);
+  } catch (err) {
+    throw new StartupError(err instanceof Error ? err.message : String(err));
+  }
+  const { app, handle } = created;
+  if (config.redisUrl && !(await handle.security.limits.ready(REDIS_WAIT_MS)))
+    logger.warn({ waitedMs: REDIS_WAIT_MS }, 'redis not reachable yet: rate limits are per process until it is');
+  const headersTimeout = config.headersTimeoutSec * 1000;
+  const serverOptions: ServerOptions = {
+    // Slowloris: a client must send its headers within headersTimeout and the whole request
+    // within requestTimeout (not the response: streams stay open as long as they like).
+    headersTimeout,
+    requestTimeout: Math.max(headersTimeout, 60_000),
+    // How often the timeouts above are checked (Node's default is 30 s, which would let a slow
+    // client hold a socket up to 30 s past its deadline).
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, headersTimeout / 4)),
+  };
+  const server: Server = tls ? createTlsServer({ ...serverOptions, ...tls }, app) : createNodeServer(serverOptions, app);
   const responses = trackResponses(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  let tlsWatcher: ContentWatcher | undefined;
+  let metricsServer: Server | undefined;
+  try {
+    await listen(server, config.port, config.host);
+    if (tls) tlsWatcher = reloadTlsOnChange(server as import('node:https').Server, config.tls!, tls, logger, options.fileWatch);
+    if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(config.metricsPort, config.host);
+  } catch (err) {
+    tlsWatcher?.stop();
+    server.close();
+    await handle.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
 
   let stopping: Promise<boolean> | undefined;
   const shutdown = (signal?: AbortSignal) =>
     (stopping ??= (async () => {
       const finished = await handle.drain(signal);
-      await closeListener(server, responses);
+      tlsWatcher?.stop();
+      await Promise.all([closeListener(server, responses), metricsServer && closePlain(metricsServer)]);
       return finished;
     })());
-  return { url: `http://${host}:${port}`, port, server, handle, shutdown };
+  return {
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    port,
+    server,
+    handle,
+    ...(metricsPort !== undefined ? { metricsUrl: `http://${host}:${metricsPort}${METRICS_PATH}` } : {}),
+    shutdown,
+  };
+}
+
+/** The configuration could not be put to use (as opposed to: the port could not be bound). */
+export class StartupError extends Error {}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closePlain(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /** Counts responses still being written, and tells when none is left. */
@@ -88,12 +164,22 @@ export async function serveHttp(config: Config, deps: ServerDeps): Promise<numbe
   try {
     running = await startHttpServer(deps, config.http);
   } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`cnpg-mcp: cannot start: ${err.message}\n`);
+      return 2;
+    }
     const code = (err as NodeJS.ErrnoException).code;
     logger.error({ host: config.http.host, port: config.http.port, code }, 'cannot listen');
     return 1;
   }
   logger.info(
-    { transport: 'http', url: running.url, streamable: `${running.url}${MCP_PATH}`, legacySse: `${running.url}${SSE_PATH}` },
+    {
+      transport: 'http',
+      url: running.url,
+      streamable: `${running.url}${MCP_PATH}`,
+      legacySse: `${running.url}${SSE_PATH}`,
+      ...(running.metricsUrl ? { metrics: running.metricsUrl } : {}),
+    },
     `cnpg-mcp listening on ${running.url} (Streamable HTTP ${MCP_PATH}, legacy SSE ${SSE_PATH})`,
   );
 

@@ -1,15 +1,21 @@
 // Legacy HTTP+SSE transport (protocol 2024-11-05), for clients that predate Streamable HTTP:
 //   GET  /sse                       opens the stream; the first event, `endpoint`, names where to POST
 //   POST /messages?sessionId=<id>   delivers one client message; its answer arrives on the stream
-// The stream is the session: when it closes, the session and its McpServer go with it.
+// The stream is the session: when it closes, the session and its McpServer go with it. The
+// session belongs to the principal that opened the stream: a POST by anyone else finds no
+// session (404, as for an unknown id).
 import { isJSONRPCRequest, parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { Router, type RequestHandler } from 'express';
 import { observeTransport } from '../http/activity.js';
+import { noteSession } from '../http/audit.js';
 import { requireJsonPost } from '../http/body.js';
+import { toolCallIds } from '../http/concurrency.js';
 import type { HttpContext } from '../http/context.js';
 import { methodNotAllowed, refuse, requestIdOf } from '../http/errors.js';
+import { depsForPrincipal } from '../http/impersonation.js';
 import { startKeepalive } from '../http/keepalive.js';
+import { ANONYMOUS, principalOf } from '../http/principal.js';
 import { createServer } from '../mcp/server.js';
 
 export const SSE_PATH = '/sse';
@@ -25,13 +31,18 @@ export function legacySseRoutes(ctx: HttpContext): Router {
 function openStream(ctx: HttpContext): RequestHandler {
   return async (req, res) => {
     if (ctx.isDraining()) return refuse.shuttingDown(res);
-    if (!ctx.sessions.hasRoom()) return refuse.tooManySessions(res);
+    const principal = principalOf(req) ?? ANONYMOUS;
+    const noRoom = ctx.sessions.roomFor(principal.key);
+    if (noRoom === 'principal_full') return refuse.tooManyPrincipalSessions(res);
+    if (noRoom) return refuse.tooManySessions(res);
     // nginx and similar proxies buffer responses unless told not to; a buffered stream is a dead one.
     res.setHeader('X-Accel-Buffering', 'no');
+    // The transport names the session with crypto.randomUUID(): 122 random bits.
     const transport = new SSEServerTransport(MESSAGES_PATH, res);
-    const server = createServer(ctx.deps);
-    const session = ctx.sessions.open(transport.sessionId, 'sse', transport, () => server.close());
+    const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
+    const session = ctx.sessions.open(transport.sessionId, 'sse', principal.key, transport, () => server.close());
     if (!session) return refuse.tooManySessions(res);
+    noteSession(res, transport.sessionId);
     observeTransport(transport, session.activity);
     let stopKeepalive: (() => void) | undefined;
     transport.onclose = () => {
@@ -54,7 +65,7 @@ function deliverMessage(ctx: HttpContext): RequestHandler {
   return async (req, res) => {
     const sessionId = req.query.sessionId;
     if (typeof sessionId !== 'string' || sessionId === '') return refuse.invalidRequest(res, 'the sessionId query parameter is required');
-    const session = ctx.sessions.get(sessionId);
+    const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
     if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
     let message: JSONRPCMessage;
     try {
@@ -64,6 +75,15 @@ function deliverMessage(ctx: HttpContext): RequestHandler {
       return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', requestIdOf(req.body));
     }
     if (ctx.isDraining() && isJSONRPCRequest(message)) return refuse.shuttingDown(res, message.id);
+    // A tool call holds a slot of --max-concurrent-calls until its answer goes out on the stream.
+    const [callId] = toolCallIds(message);
+    const slots = ctx.calls.acquire(callId === undefined ? 0 : 1);
+    if (!slots) return refuse.tooManyCalls(res, callId);
+    for (const release of slots) {
+      session.activity.holdUntilAnswered(callId!, release);
+      // Not accepted (the transport answered with an error): no answer will come to release it.
+      res.once('finish', () => res.statusCode !== 202 && release());
+    }
     await session.transport.handlePostMessage(req, res, message);
   };
 }

@@ -6,6 +6,8 @@
 //    a fresh McpServer through the SDK's createMcpHandler.
 // The SDK's isLegacyRequest decides which era a request belongs to (the same code the SDK's own
 // entry runs, so the routing cannot disagree with it).
+// A session belongs to the principal that opened it: anyone else's requests with its
+// Mcp-Session-Id get 404, exactly as for an unknown session (issue #5).
 import { randomUUID } from 'node:crypto';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import {
@@ -18,9 +20,13 @@ import {
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { observeTransport } from '../http/activity.js';
 import { requireJsonPost } from '../http/body.js';
+import { toolCallIds } from '../http/concurrency.js';
 import type { HttpContext } from '../http/context.js';
 import { methodNotAllowed, refuse, requestIdOf, sendJsonRpcError } from '../http/errors.js';
 import { MemoryEventStore } from '../http/event-store.js';
+import { depsForPrincipal } from '../http/impersonation.js';
+import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../http/principal.js';
+import type { Session } from '../http/sessions.js';
 import { createServer } from '../mcp/server.js';
 
 export const MCP_PATH = '/mcp';
@@ -34,7 +40,8 @@ export interface StreamableRoutes {
 
 export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
   const keepAliveMs = ctx.config.keepaliveIntervalSec * 1000;
-  const modern: McpHttpHandler = createMcpHandler(() => createServer(ctx.deps), {
+  // toNodeHandler passes req.auth on as authInfo, which carries the principal (auth.ts).
+  const modern: McpHttpHandler = createMcpHandler(({ authInfo }) => createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principalFromAuthInfo(authInfo))), {
     // 2025-era traffic never reaches this handler: it is routed to the sessions below.
     legacy: 'reject',
     keepAliveMs,
@@ -49,12 +56,19 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
     if (sessionId !== undefined) return serveSession(ctx, sessionId, req, res);
     if (req.method === 'POST' && !(await isLegacyRequest(await toWebRequest(req, req.body), req.body))) {
       if (ctx.isDraining()) return refuse.shuttingDown(res, requestIdOf(req.body));
+      // A session-less exchange is over when its response is: its tool-call slots go with it.
+      const slots = ctx.calls.acquire(toolCallIds(req.body).length);
+      if (!slots) return refuse.tooManyCalls(res, requestIdOf(req.body));
       const done = isListen(req.body) ? () => {} : ctx.sessions.beginExchange();
-      res.once('close', done);
+      const finish = () => {
+        done();
+        for (const release of slots) release();
+      };
+      res.once('close', finish);
       try {
         await serveModern(req, res, req.body);
       } finally {
-        done();
+        finish();
       }
       return;
     }
@@ -73,26 +87,52 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
 }
 
 async function serveSession(ctx: HttpContext, sessionId: string, req: Request, res: Response): Promise<void> {
-  const session = ctx.sessions.get(sessionId);
+  const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
   if (!(session?.transport instanceof NodeStreamableHTTPServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
   if (!protocolVersionAccepted(req, res)) return;
   if (ctx.isDraining() && req.method === 'POST' && carriesRequest(req.body)) return refuse.shuttingDown(res, requestIdOf(req.body));
+  if (req.method === 'POST' && !holdCallSlots(ctx, session, req, res)) return;
   await session.transport.handleRequest(req, res, req.body);
+}
+
+/**
+ * Takes a --max-concurrent-calls slot for each tools/call in the body, held until that call is
+ * answered (on whichever stream); refuses the whole POST with 503 when they do not all fit.
+ */
+function holdCallSlots(ctx: HttpContext, session: Session, req: Request, res: Response): boolean {
+  const ids = toolCallIds(req.body);
+  const slots = ctx.calls.acquire(ids.length);
+  if (!slots) {
+    refuse.tooManyCalls(res, requestIdOf(req.body));
+    return false;
+  }
+  slots.forEach((release, i) => {
+    session.activity.holdUntilAnswered(ids[i]!, release);
+    // Refused by the transport (bad headers, …): no answer will come to release it.
+    res.once('finish', () => res.statusCode >= 400 && release());
+  });
+  return true;
 }
 
 async function openSession(ctx: HttpContext, req: Request, res: Response, keepAliveMs: number): Promise<void> {
   if (!protocolVersionAccepted(req, res)) return;
   if (ctx.isDraining()) return refuse.shuttingDown(res, requestIdOf(req.body));
-  if (!ctx.sessions.hasRoom()) return refuse.tooManySessions(res, requestIdOf(req.body));
+  const principal = principalOf(req) ?? ANONYMOUS;
+  const noRoom = ctx.sessions.roomFor(principal.key);
+  if (noRoom === 'principal_full') return refuse.tooManyPrincipalSessions(res, requestIdOf(req.body));
+  if (noRoom) return refuse.tooManySessions(res, requestIdOf(req.body));
   // The id is chosen here, not by the transport, so the slot can be held before initialize runs.
+  // crypto.randomUUID(): 122 random bits, unguessable (a session id is not a credential here —
+  // requests are authenticated and sessions bound to their principal — but it must not be
+  // predictable either).
   const id = randomUUID();
   const transport = new NodeStreamableHTTPServerTransport({
     sessionIdGenerator: () => id,
     eventStore: new MemoryEventStore(),
     keepAliveMs,
   });
-  const server = createServer(ctx.deps);
-  const session = ctx.sessions.open(id, 'streamable', transport, () => server.close());
+  const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
+  const session = ctx.sessions.open(id, 'streamable', principal.key, transport, () => server.close());
   if (!session) return refuse.tooManySessions(res, requestIdOf(req.body));
   observeTransport(transport, session.activity);
   transport.onclose = () => ctx.sessions.remove(id);

@@ -1,0 +1,148 @@
+// The audit log: one JSON line per MCP request, and one per refusal (auth failure, rate limit,
+// origin/host rejection), to stdout or appended to --audit-log FILE. Fields: SECURITY.md.
+// It never holds a token: principals are named by token fingerprint or JWT `sub`, URLs are
+// logged with `token=[redacted]`, and tool arguments whose key looks secret are redacted.
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler, Response } from 'express';
+import type { Logger } from '../log.js';
+import { redactUrl } from './credentials.js';
+import { principalOf } from './principal.js';
+
+export type AuditSink = (line: string) => void;
+
+export type AuditEvent =
+  | { event: 'auth_failure'; reason: string }
+  | { event: 'rate_limited'; scope: 'principal' | 'address'; retryAfterSec: number }
+  | { event: 'origin_rejected'; reason: 'origin' | 'host'; origin?: string; host?: string };
+
+const SECRET_KEY = /password|token|secret|key|credential/i;
+const MAX_STRING = 1024;
+const MAX_DEPTH = 8;
+
+export class AuditLog {
+  private constructor(
+    private readonly sink: AuditSink,
+    private readonly closeSink: () => Promise<void>,
+  ) {}
+
+  /** To `file` (appended), or to stdout when none; `sink` (specs) wins over both. */
+  static open(file: string | undefined, logger: Logger, sink?: AuditSink): AuditLog {
+    if (sink) return new AuditLog(sink, async () => {});
+    if (!file) return new AuditLog((line) => void process.stdout.write(line), async () => {});
+    // Opened now, synchronously: an audit log that cannot be written stops the start (exit 2)
+    // instead of losing every line quietly.
+    const stream: WriteStream = createWriteStream(file, { fd: openSync(file, 'a', 0o600) });
+    stream.on('error', (err) => logger.error({ file, err: err.message }, 'cannot write the audit log'));
+    return new AuditLog(
+      (line) => void stream.write(line),
+      () => new Promise((resolve) => stream.end(resolve)),
+    );
+  }
+
+  write(record: Record<string, unknown>): void {
+    this.sink(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  }
+
+  /** A refusal by a guard, with what is known of the request at that point. */
+  refusal(req: IncomingMessage, sourceIp: string, event: AuditEvent): void {
+    const principal = principalOf(req);
+    this.write({
+      ...event,
+      sourceIp,
+      ...(principal ? { principal: principal.id, authMethod: principal.method } : {}),
+      httpMethod: req.method,
+      path: redactUrl((req as Partial<Request>).originalUrl ?? req.url ?? ''),
+      transport: transportOf(req.url ?? ''),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.closeSink();
+  }
+}
+
+export function transportOf(url: string): 'streamable' | 'sse' | 'http' {
+  const path = url.split('?')[0]!.toLowerCase();
+  if (path === '/mcp') return 'streamable';
+  if (path === '/sse' || path === '/messages') return 'sse';
+  return 'http';
+}
+
+/** A copy of `value` in which every property whose name looks secret reads "[redacted]". */
+export function redactArguments(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…[truncated]` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((v) => redactArguments(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redactArguments(v, depth + 1)]));
+}
+
+/** Where the audit guard finds a session id the request itself does not carry (a new SSE stream). */
+export function noteSession(res: Response, sessionId: string): void {
+  res.locals.auditSession = sessionId;
+}
+
+/**
+ * The audit guard: for every MCP request that passed authentication, one line once the response
+ * is over (for streams, when they end), with what the parsed JSON-RPC body says.
+ */
+export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
+  return (req, res, next) => {
+    const transport = transportOf(req.path);
+    if (transport === 'http') return next();
+    const started = process.hrtime.bigint();
+    const path = redactUrl(req.originalUrl);
+    res.once('close', () => {
+      const principal = principalOf(req);
+      const rpc = describeBody(req.body);
+      const session = req.header('mcp-session-id') ?? stringOr(req.query.sessionId) ?? headerOr(res.getHeader('mcp-session-id')) ?? (res.locals.auditSession as string | undefined);
+      audit.write({
+        event: 'mcp_request',
+        principal: principal?.id,
+        ...(principal?.name ? { user: principal.name } : {}),
+        authMethod: principal?.method,
+        sourceIp: clientIp(req),
+        transport,
+        session,
+        httpMethod: req.method,
+        path,
+        ...rpc,
+        status: res.statusCode,
+        outcome: outcomeOf(res),
+        durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+      });
+    });
+    next();
+  };
+}
+
+function describeBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || typeof body !== 'object') return {};
+  const messages = (Array.isArray(body) ? body : [body]) as { method?: unknown; id?: unknown; params?: { name?: unknown; arguments?: unknown } }[];
+  const methods = messages.map((m) => (typeof m?.method === 'string' ? m.method : 'response'));
+  const call = messages.find((m) => m?.method === 'tools/call');
+  const single = messages.length === 1 ? messages[0] : undefined;
+  return {
+    method: methods.join(','),
+    ...(single && (typeof single.id === 'string' || typeof single.id === 'number') ? { rpcId: single.id } : {}),
+    ...(call && typeof call.params?.name === 'string' ? { tool: call.params.name, arguments: redactArguments(call.params.arguments ?? {}) } : {}),
+  };
+}
+
+function outcomeOf(res: Response): string {
+  const status = res.statusCode;
+  // A stream that ended without finishing its response: the client (or shutdown) closed it.
+  if (!res.writableFinished && status < 300) return 'closed';
+  if (status === 202) return 'accepted';
+  if (status < 300) return 'ok';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'too_large';
+  if (status === 429) return 'rate_limited';
+  if (status === 503) return 'busy';
+  if (status < 500) return 'refused';
+  return 'error';
+}
+
+const stringOr = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const headerOr = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -1,0 +1,46 @@
+// --max-concurrent-calls: tool calls running at once in this process. Every tool call holds the
+// Kubernetes API, the event loop and memory; past the limit a call is refused at once (503 with
+// a JSON-RPC error and Retry-After) instead of queueing behind the others.
+import type { RequestId } from '@modelcontextprotocol/server';
+import { callsRefused } from '../metrics.js';
+
+export class CallLimiter {
+  private running = 0;
+
+  /** `max` 0: no limit. */
+  constructor(private readonly max: number) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  /**
+   * Takes `count` slots at once, or none. Returns one release function per slot (each
+   * idempotent), or undefined when they do not fit.
+   */
+  acquire(count: number): (() => void)[] | undefined {
+    if (count === 0) return [];
+    if (this.max > 0 && this.running + count > this.max) {
+      callsRefused.inc({ limit: 'concurrent_calls' });
+      return undefined;
+    }
+    this.running += count;
+    return Array.from({ length: count }, () => {
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        this.running--;
+      };
+    });
+  }
+}
+
+/** The ids of the tools/call requests in a POST body (one message or a batch). */
+export function toolCallIds(body: unknown): RequestId[] {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.flatMap((m) => {
+    const { method, id } = (m ?? {}) as { method?: unknown; id?: unknown };
+    return method === 'tools/call' && (typeof id === 'string' || typeof id === 'number') ? [id] : [];
+  });
+}

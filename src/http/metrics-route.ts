@@ -1,0 +1,58 @@
+// Prometheus: the HTTP request metrics of every request, and /metrics itself — behind the
+// guards on the main port, or on its own --metrics-port (same host, no auth: keep that port
+// inside the cluster network, e.g. with a NetworkPolicy), never both.
+import { createServer, type Server } from 'node:http';
+import type { RequestHandler } from 'express';
+import { httpDuration, httpRequests, registry } from '../metrics.js';
+
+export const METRICS_PATH = '/metrics';
+
+// Label values come from this fixed set: an attacker probing random paths must not be able to
+// grow the metric's cardinality.
+const ROUTES = new Set(['/mcp', '/sse', '/messages', METRICS_PATH, '/healthz', '/health', '/readyz', '/.well-known/oauth-protected-resource']);
+const METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PATCH']);
+
+export const httpMetrics: RequestHandler = (req, res, next) => {
+  const started = process.hrtime.bigint();
+  let recorded = false;
+  // 'finish' when the response was sent whole, 'close' when the connection ended first.
+  const record = () => {
+    if (recorded) return;
+    recorded = true;
+    const path = req.path.toLowerCase();
+    const route = ROUTES.has(path) ? path : path.startsWith('/.well-known/oauth-protected-resource/') ? '/.well-known/oauth-protected-resource' : 'other';
+    const method = METHODS.has(req.method) ? req.method : 'other';
+    httpRequests.inc({ route, method, status: String(res.statusCode) });
+    httpDuration.observe({ route, method }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  res.once('finish', record);
+  res.once('close', record);
+  next();
+};
+
+export const serveMetrics: RequestHandler = async (_req, res) => {
+  res.set({ 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }).send(await registry.metrics());
+};
+
+/** The --metrics-port listener: GET /metrics and nothing else. */
+export async function startMetricsServer(port: number, host: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== METRICS_PATH) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

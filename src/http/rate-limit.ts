@@ -1,0 +1,166 @@
+// Rate limits (rate-limiter-flexible), in memory per process, or in Redis shared by every replica
+// when --redis-url is set (with an in-memory "insurance" limiter taking over while Redis is
+// unreachable, so a Redis outage degrades to per-process limits instead of failing requests):
+//  - per principal: --rate-limit-per-minute requests, counted after authentication;
+//  - per client address, for failed authentications: past half of --auth-failures-per-minute
+//    each further 401 is slowed down, and past all of it the address is blocked for a minute
+//    (429 with Retry-After), before any credential is even looked at.
+import type { Request, RequestHandler } from 'express';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from '../log.js';
+import { rateLimited } from '../metrics.js';
+import type { AuditLog } from './audit.js';
+import { closeIfBodyPending, refuse } from './errors.js';
+import { principalOf } from './principal.js';
+
+const WINDOW_SEC = 60;
+const BLOCK_SEC = 60;
+// The slow-down added per failure beyond half the budget, and its ceiling.
+const SLOWDOWN_STEP_MS = 250;
+const SLOWDOWN_MAX_MS = 2000;
+
+export interface RateLimitSettings {
+  perPrincipalPerMinute: number;
+  authFailuresPerMinute: number;
+  redisUrl?: string;
+}
+
+export type Verdict = { allowed: true } | { allowed: false; retryAfterSec: number };
+
+export class RateLimits {
+  private readonly principal?: RateLimiterAbstract;
+  private readonly failures: RateLimiterAbstract;
+  private readonly redis?: Redis;
+
+  constructor(
+    private readonly settings: RateLimitSettings,
+    logger: Logger,
+  ) {
+    if (settings.redisUrl) {
+      this.redis = new Redis(settings.redisUrl, {
+        // Fail fast instead of queueing while disconnected: the insurance limiter answers then.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+      });
+      let down = false;
+      this.redis.on('error', (err: Error) => {
+        if (!down) logger.warn({ err: err.message }, 'redis unreachable: rate limits are per process until it is back');
+        down = true;
+      });
+      this.redis.on('ready', () => {
+        if (down) logger.info('redis reachable again: rate limits are shared again');
+        down = false;
+      });
+    }
+    const make = (keyPrefix: string, points: number, blockDuration = 0): RateLimiterAbstract => {
+      const memory = new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SEC, blockDuration });
+      if (!this.redis) return memory;
+      return new RateLimiterRedis({ storeClient: this.redis, keyPrefix: `cnpg-mcp:${keyPrefix}`, points, duration: WINDOW_SEC, blockDuration, insuranceLimiter: memory });
+    };
+    if (settings.perPrincipalPerMinute > 0) this.principal = make('rl-principal', settings.perPrincipalPerMinute);
+    this.failures = make('rl-authfail', settings.authFailuresPerMinute, BLOCK_SEC);
+  }
+
+  /**
+   * Resolves once Redis is connected, or at its first error or after `timeoutMs` (then the in-memory insurance limiter
+   * answers until it connects): the server waits for it before listening, so replicas share
+   * their counts from the first request.
+   */
+  async ready(timeoutMs: number): Promise<boolean> {
+    const redis = this.redis;
+    if (!redis) return true;
+    if (redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('error', onError);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      // A refused connection will not turn into a ready one within the wait: stop waiting.
+      const onError = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      redis.on('ready', onReady);
+      redis.on('error', onError);
+    });
+  }
+
+  /** Counts one request of `principalKey`. */
+  async request(principalKey: string): Promise<Verdict> {
+    if (!this.principal) return { allowed: true };
+    try {
+      await this.principal.consume(principalKey);
+      return { allowed: true };
+    } catch (err) {
+      return refusal(err);
+    }
+  }
+
+  /** Whether `address` is blocked for too many failed authentications (does not count anything). */
+  async addressBlocked(address: string): Promise<Verdict> {
+    const state = await this.failures.get(address).catch(() => null);
+    if (state && state.consumedPoints > this.settings.authFailuresPerMinute && state.msBeforeNext > 0) return { allowed: false, retryAfterSec: seconds(state.msBeforeNext) };
+    return { allowed: true };
+  }
+
+  /**
+   * Counts a failed authentication from `address`. Returns how long to hold the 401 back
+   * (0 while under half the budget), and whether the address is now blocked.
+   */
+  async authFailed(address: string): Promise<{ delayMs: number; blocked: boolean }> {
+    let consumed: number;
+    try {
+      consumed = (await this.failures.consume(address)).consumedPoints;
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) return { delayMs: 0, blocked: false };
+      return { delayMs: 0, blocked: true };
+    }
+    const free = Math.floor(this.settings.authFailuresPerMinute / 2);
+    return { delayMs: Math.min(SLOWDOWN_MAX_MS, Math.max(0, consumed - free) * SLOWDOWN_STEP_MS), blocked: false };
+  }
+
+  async close(): Promise<void> {
+    if (!this.redis) return;
+    await this.redis.quit().catch(() => this.redis!.disconnect());
+  }
+}
+
+function refusal(err: unknown): Verdict {
+  // A store error (not a RateLimiterRes) lets the request through: the insurance limiter has
+  // already been tried, and refusing every request because a counter failed helps nobody.
+  if (!(err instanceof RateLimiterRes)) return { allowed: true };
+  return { allowed: false, retryAfterSec: seconds(err.msBeforeNext) };
+}
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** Before auth: an address blocked for failed authentications gets 429 without a credential check. */
+export function addressLimitGuard(limits: RateLimits, audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
+  return async (req, res, next) => {
+    const ip = clientIp(req);
+    const verdict = await limits.addressBlocked(ip);
+    if (verdict.allowed) return next();
+    rateLimited.inc({ scope: 'address' });
+    audit.refusal(req, ip, { event: 'rate_limited', scope: 'address', retryAfterSec: verdict.retryAfterSec });
+    closeIfBodyPending(req, res);
+    refuse.rateLimited(res, verdict.retryAfterSec);
+  };
+}
+
+/** After auth: --rate-limit-per-minute requests per principal (per address when unauthenticated). */
+export function principalLimitGuard(limits: RateLimits, audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
+  return async (req, res, next) => {
+    const principal = principalOf(req);
+    const ip = clientIp(req);
+    const key = !principal || principal.method === 'none' ? `address:${ip}` : principal.key;
+    const verdict = await limits.request(key);
+    if (verdict.allowed) return next();
+    rateLimited.inc({ scope: 'principal' });
+    audit.refusal(req, ip, { event: 'rate_limited', scope: 'principal', retryAfterSec: verdict.retryAfterSec });
+    closeIfBodyPending(req, res);
+    refuse.rateLimited(res, verdict.retryAfterSec);
+  };
+}

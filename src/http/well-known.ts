@@ -1,0 +1,35 @@
+// RFC 9728 OAuth 2.0 Protected Resource Metadata, served when --resource-url is set, without
+// authentication (a client reads it to learn how to authenticate). It is served at the root
+// well-known path and at the path-aware one derived from the resource URL (RFC 9728 §3.1),
+// which is also what the 401 challenge's resource_metadata names.
+import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/server';
+import { Router, type RequestHandler } from 'express';
+import { REALM, resourceMetadataUrl } from './auth.js';
+import { methodNotAllowed } from './errors.js';
+
+export const WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';
+
+export interface ResourceMetadataSettings {
+  resourceUrl?: string;
+  /** The OIDC issuer, when JWTs are accepted: the authorization server clients get tokens from. */
+  issuer?: string;
+  allowQueryToken: boolean;
+}
+
+export function wellKnownRoutes(settings: ResourceMetadataSettings): Router {
+  const router = Router();
+  if (!settings.resourceUrl) return router;
+  const document: OAuthProtectedResourceMetadata = {
+    resource: settings.resourceUrl,
+    ...(settings.issuer ? { authorization_servers: [settings.issuer] } : {}),
+    bearer_methods_supported: settings.allowQueryToken ? ['header', 'query'] : ['header'],
+    resource_name: REALM,
+  };
+  const serve: RequestHandler = (_req, res) => {
+    // Public metadata, readable by browser clients on any origin.
+    res.set({ 'Cache-Control': 'max-age=300', 'Access-Control-Allow-Origin': '*' }).json(document);
+  };
+  const paths = new Set([WELL_KNOWN_PATH, new URL(resourceMetadataUrl(settings.resourceUrl)).pathname]);
+  for (const path of paths) router.route(path).get(serve).all(methodNotAllowed(['GET']));
+  return router;
+}
