@@ -2,9 +2,8 @@
 // control plane (etcd, kube-apiserver, CloudNativePG operator; no pods run), then cnpg-mcp over
 // HTTP on it, then a ready-to-paste MCP client configuration. Ctrl-C stops everything.
 //
-// The token: bearer auth arrives with the security issue. The demo already generates a token and
-// hands it to the server in AUTH_TOKENS, and puts it in the client configuration, so the same
-// demo keeps working unchanged once the server starts enforcing it. Until then it is not checked.
+// The token: a fresh random bearer token each run, handed to the server in AUTH_TOKENS (never on
+// the command line, where the process list would show it) and put in the client configuration.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -50,7 +49,7 @@ cnpg-mcp is up on a local control plane (CloudNativePG ${plane.versions.cnpg}; p
   Streamable HTTP:  ${base}/mcp
   Legacy SSE:       ${base}/sse
   Token:            ${token}
-                    (passed as AUTH_TOKENS; enforced once bearer auth lands)
+                    (Authorization: Bearer <token>; every endpoint but /healthz and /readyz needs it)
   KUBECONFIG:       ${plane.kubeconfigPath}
   Server log:       ${serverLog}
 
