@@ -1,33 +1,46 @@
 // Resources: cnpg://<namespace>/<name> gives a cluster's status summary and its manifest.
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, type ReadResourceResult } from '@modelcontextprotocol/server';
 import { summariseCluster } from '../cnpg/status.js';
 import type { Cluster } from '../cnpg/types.js';
+import { k8sName } from '../tools/schemas.js';
 import { tidyObject } from '../tools/outputs.js';
 import type { ServerDeps } from './server.js';
 
-export function registerResources(server: McpServer, deps: ServerDeps): void {
-  const template = new ResourceTemplate('cnpg://{namespace}/{name}', {
-    list: async () => {
-      const scopes = deps.namespaces.listScope() ?? [undefined];
-      const clusters = (await Promise.all(scopes.map((ns) => deps.cnpg().list<Cluster>('cluster', ns)))).flat();
-      return {
-        resources: clusters.slice(0, 500).map((c) => ({
-          uri: `cnpg://${c.metadata.namespace}/${c.metadata.name}`,
-          name: `${c.metadata.namespace}/${c.metadata.name}`,
-          mimeType: 'application/json',
-        })),
-      };
+export const RESOURCE_TEMPLATES = {
+  resourceTemplates: [
+    {
+      uriTemplate: 'cnpg://{namespace}/{name}',
+      name: 'cluster',
+      title: 'CloudNativePG cluster',
+      description: 'Status summary and manifest of one Cluster',
+      mimeType: 'application/json',
     },
-  });
-  server.registerResource(
-    'cluster',
-    template,
-    { title: 'CloudNativePG cluster', description: 'Status summary and manifest of one Cluster', mimeType: 'application/json' },
-    async (uri, variables) => {
-      const namespace = deps.namespaces.resolve(String(variables.namespace));
-      const cluster = await deps.cnpg().get<Cluster>('cluster', namespace, String(variables.name));
-      const body = { summary: summariseCluster(cluster, 'detailed'), manifest: tidyObject(cluster) };
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
-    },
-  );
+  ],
+};
+
+export async function listClusterResources(deps: ServerDeps) {
+  const scopes = deps.namespaces.listScope() ?? [undefined];
+  const clusters = (await Promise.all(scopes.map((ns) => deps.cnpg().list<Cluster>('cluster', ns)))).flat();
+  return {
+    resources: clusters.slice(0, 500).map((c) => ({
+      uri: `cnpg://${c.metadata.namespace}/${c.metadata.name}`,
+      name: `${c.metadata.namespace}/${c.metadata.name}`,
+      mimeType: 'application/json',
+    })),
+  };
+}
+
+export async function readClusterResource(deps: ServerDeps, uri: string): Promise<ReadResourceResult> {
+  const match = /^cnpg:\/\/([^/]+)\/([^/]+)$/.exec(uri);
+  if (!match || !k8sName.safeParse(match[1]).success || !k8sName.safeParse(match[2]).success) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `not a cluster resource: ${uri.slice(0, 200)} (expected cnpg://<namespace>/<name>)`);
+  }
+  try {
+    const namespace = deps.namespaces.resolve(match[1]);
+    const cluster = await deps.cnpg().get<Cluster>('cluster', namespace, match[2]!);
+    const body = { summary: summariseCluster(cluster, 'detailed'), manifest: tidyObject(cluster) };
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
+  } catch (err) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `cannot read ${uri}: ${(err as Error).message}`);
+  }
 }

@@ -1,18 +1,21 @@
-// createServer(deps): one McpServer with every tool the mode allows, plus resources and prompts.
-// Hosting (stdio, HTTP) is separate: a transport calls this once per session.
-import { McpServer } from '@modelcontextprotocol/server';
+// createServer(deps): the MCP server of one session. Hosting (stdio, HTTP) is separate: a
+// transport calls this once per session (never shares one across sessions: isolation).
+//
+// It is the SDK's low-level Server with handlers shared by every session of the same deps,
+// over a tool catalog computed once per mode (src/mcp/catalog.ts). McpServer would register
+// every tool and convert its schemas again for each session and each tools/list: ~170 µs and
+// ~67 KB per session, which sessions-per-request and 10,000 idle SSE sessions cannot afford.
+import { ProtocolError, ProtocolErrorCode, Server, type ServerContext } from '@modelcontextprotocol/server';
 import type { CnpgClient } from '../cnpg/client.js';
-import { ALL_TOOLS } from '../tools/index.js';
-import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 import type { Logger } from '../log.js';
-import { toolCalls, toolDuration } from '../metrics.js';
-import { describeError } from './errors.js';
-import { toolAllowed, type ModeOptions } from './modes.js';
+import { SERVER_NAME, SERVER_VERSION } from '../version.js';
+import { callTool } from './call-tool.js';
+import { catalogFor } from './catalog.js';
+import type { ModeOptions } from './modes.js';
 import type { NamespacePolicy } from './namespaces.js';
-import { registerPrompts } from './prompts.js';
-import { registerResources } from './resources.js';
-import { errorResult, successResult } from './results.js';
-import type { ToolContext, ToolDef } from './tool.js';
+import { getPrompt, PROMPT_LIST } from './prompts.js';
+import { listClusterResources, readClusterResource, RESOURCE_TEMPLATES } from './resources.js';
+import type { ToolDef } from './tool.js';
 
 export interface ServerDeps {
   cnpg(): CnpgClient;
@@ -35,46 +38,47 @@ export const INSTRUCTIONS =
   'promote) interrupt service: confirm with the user first.';
 
 export function allowedTools(mode: ModeOptions): ToolDef[] {
-  return ALL_TOOLS.filter((t) => toolAllowed(t, mode));
+  return [...catalogFor(mode).byName.values()];
 }
 
-export function createServer(deps: ServerDeps): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
-  for (const tool of allowedTools(deps.mode)) registerTool(server, tool, deps);
-  registerResources(server, deps);
-  registerPrompts(server);
-  return server;
-}
+type Handlers = ReturnType<typeof buildHandlers>;
 
-function registerTool(server: McpServer, tool: ToolDef, deps: ServerDeps): void {
-  const action = tool.title.charAt(0).toLowerCase() + tool.title.slice(1);
-  server.registerTool(
-    tool.name,
-    { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } },
-    async (args, ctx) => {
-      const progressToken = ctx.mcpReq._meta?.progressToken;
-      const toolCtx: ToolContext = {
-        cnpg: deps.cnpg,
-        namespaces: deps.namespaces,
-        signal: ctx.mcpReq.signal,
-        progress: async (progress, total, message) => {
-          if (progressToken === undefined) return;
-          await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } }).catch(() => undefined);
-        },
-      };
-      const stopTimer = toolDuration.startTimer({ tool: tool.name });
-      try {
-        const outcome = await tool.handler(args as never, toolCtx);
-        toolCalls.inc({ tool: tool.name, outcome: 'ok' });
-        const asJson = (args as { format?: string }).format === 'json';
-        return successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
-      } catch (err) {
-        toolCalls.inc({ tool: tool.name, outcome: 'error' });
-        deps.logger.warn({ tool: tool.name, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'tool call failed');
-        return errorResult(describeError(err, action), deps.maxResponseChars);
-      } finally {
-        stopTimer();
-      }
+function buildHandlers(deps: ServerDeps) {
+  const catalog = catalogFor(deps.mode);
+  return {
+    listTools: () => catalog.list,
+    callTool: (request: { params: { name: string; arguments?: Record<string, unknown> } }, ctx: ServerContext) => {
+      const tool = catalog.byName.get(request.params.name);
+      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
+      return callTool(tool, request.params.arguments, deps, ctx);
     },
+    listResources: () => listClusterResources(deps),
+    listResourceTemplates: () => RESOURCE_TEMPLATES,
+    readResource: (request: { params: { uri: string } }) => readClusterResource(deps, request.params.uri),
+    listPrompts: () => PROMPT_LIST,
+    getPrompt: (request: { params: { name: string; arguments?: Record<string, string> } }) => getPrompt(request.params.name, request.params.arguments),
+  };
+}
+
+// One set of handler closures per deps object (per process, or per impersonated principal).
+const handlersByDeps = new WeakMap<ServerDeps, Handlers>();
+
+export function createServer(deps: ServerDeps): Server {
+  let h = handlersByDeps.get(deps);
+  if (!h) {
+    h = buildHandlers(deps);
+    handlersByDeps.set(deps, h);
+  }
+  const server = new Server(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { instructions: INSTRUCTIONS, capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} } },
   );
+  server.setRequestHandler('tools/list', h.listTools);
+  server.setRequestHandler('tools/call', h.callTool);
+  server.setRequestHandler('resources/list', h.listResources);
+  server.setRequestHandler('resources/templates/list', h.listResourceTemplates);
+  server.setRequestHandler('resources/read', h.readResource);
+  server.setRequestHandler('prompts/list', h.listPrompts);
+  server.setRequestHandler('prompts/get', h.getPrompt);
+  return server;
 }

@@ -1,0 +1,44 @@
+// tools/call: validate the arguments, run the handler, turn the outcome or the failure into a
+// CallToolResult. Shared by every session; nothing here is per-session state.
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { toolCalls, toolDuration } from '../metrics.js';
+import { describeError } from './errors.js';
+import { errorResult, successResult } from './results.js';
+import type { ServerDeps } from './server.js';
+import type { ToolContext, ToolDef } from './tool.js';
+
+function actionOf(tool: ToolDef): string {
+  return tool.title.charAt(0).toLowerCase() + tool.title.slice(1);
+}
+
+export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps, ctx: ServerContext): Promise<CallToolResult> {
+  const parsed = tool.input.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+    toolCalls.inc({ tool: tool.name, outcome: 'invalid' });
+    return errorResult(`Invalid arguments for ${tool.name}: ${problems}. Nothing was changed.`, deps.maxResponseChars);
+  }
+  const progressToken = ctx.mcpReq._meta?.progressToken;
+  const toolCtx: ToolContext = {
+    cnpg: deps.cnpg,
+    namespaces: deps.namespaces,
+    signal: ctx.mcpReq.signal,
+    progress: async (progress, total, message) => {
+      if (progressToken === undefined) return;
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } }).catch(() => undefined);
+    },
+  };
+  const stopTimer = toolDuration.startTimer({ tool: tool.name });
+  try {
+    const outcome = await tool.handler(parsed.data, toolCtx);
+    toolCalls.inc({ tool: tool.name, outcome: 'ok' });
+    const asJson = (parsed.data as { format?: string }).format === 'json';
+    return successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
+  } catch (err) {
+    toolCalls.inc({ tool: tool.name, outcome: 'error' });
+    deps.logger.warn({ tool: tool.name, error: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'tool call failed');
+    return errorResult(describeError(err, actionOf(tool)), deps.maxResponseChars);
+  } finally {
+    stopTimer();
+  }
+}
