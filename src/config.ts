@@ -50,7 +50,7 @@ export const OPTIONS = {
   'insecure-no-auth': { type: 'boolean', env: 'CNPG_MCP_INSECURE_NO_AUTH', group: 'auth', help: 'allow serving HTTP on a non-loopback address without authentication (never in production)' },
   'rate-limit-per-minute': { type: 'string', env: 'CNPG_MCP_RATE_LIMIT_PER_MINUTE', default: '600', group: 'limits', help: 'HTTP requests one principal may make per minute (429 beyond); 0: no limit' },
   'auth-failures-per-minute': { type: 'string', env: 'CNPG_MCP_AUTH_FAILURES_PER_MINUTE', default: '10', group: 'limits', help: 'failed authentications one client address may make per minute before it is blocked for a minute' },
-  'redis-url': { type: 'string', env: 'CNPG_MCP_REDIS_URL', group: 'limits', help: 'redis:// or rediss:// URL: share the rate limits across replicas (default: per process)' },
+  'redis-url': { type: 'string', env: 'CNPG_MCP_REDIS_URL', group: 'limits', help: 'redis:// or rediss:// URL: share the rate limits across replicas and relay session traffic to the replica holding the session (default: per process)' },
   'max-sessions-per-principal': { type: 'string', env: 'CNPG_MCP_MAX_SESSIONS_PER_PRINCIPAL', default: '50', group: 'limits', help: 'open sessions one principal may hold (429 beyond); 0: no limit' },
   'max-concurrent-calls': { type: 'string', env: 'CNPG_MCP_MAX_CONCURRENT_CALLS', default: '64', group: 'limits', help: 'tool calls running at once in this process (503 beyond); 0: no limit' },
   help: { type: 'boolean', group: 'general', help: 'print this help and exit' },

@@ -2,12 +2,15 @@
 //   request metrics → health probes, RFC 9728 metadata (unguarded) → guards (declared in
 //   guards.ts) → /metrics, MCP routes → 404 → final error handler.
 // The handle returned beside the app owns the sessions, the security pieces and the drain.
+// With --redis-url it also owns the session relay (relay/relay.ts, issue #6), which runs the
+// requests other replicas took for this replica's sessions through relayTarget() below.
 import express, { type Express } from 'express';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
-import { legacySseRoutes } from '../transports/legacy-sse.js';
-import { streamableRoutes } from '../transports/streamable.js';
+import { deliverMessage, legacySseRoutes } from '../transports/legacy-sse.js';
+import { sessionRequest, streamableRoutes } from '../transports/streamable.js';
 import type { AuditSink } from './audit.js';
+import { requireJsonPost } from './body.js';
 import { CallLimiter } from './concurrency.js';
 import type { HttpContext } from './context.js';
 import { finalErrorHandler, notFound } from './errors.js';
@@ -17,6 +20,8 @@ import { healthRoutes } from './health.js';
 import { checkImpersonation } from './impersonation.js';
 import { METRICS_PATH, httpMetrics, serveMetrics } from './metrics-route.js';
 import { ReadinessProbe, type ReadinessOptions } from './readiness.js';
+import { TARGET_PATHS } from './relay/owner.js';
+import { SessionRelay, type RelayTimings } from './relay/relay.js';
 import { HttpSecurity } from './security.js';
 import { SessionRegistry } from './sessions.js';
 import { wellKnownRoutes } from './well-known.js';
@@ -36,6 +41,8 @@ export interface HttpAppOptions {
   auditSink?: AuditSink;
   /** How the tokens file is watched (specs shorten the poll or turn fs events off). */
   fileWatch?: FileWatchOptions;
+  /** With --redis-url: the relay's timings (specs shorten them). */
+  relayTimings?: Partial<RelayTimings>;
 }
 
 export interface HttpAppHandle {
@@ -56,6 +63,8 @@ export interface HttpAppHandle {
   close(): Promise<void>;
   /** The authentication, rate-limit and audit pieces (specs reach the token source through it). */
   security: HttpSecurity;
+  /** The session relay between replicas, with --redis-url. */
+  relay?: SessionRelay;
 }
 
 export interface HttpApp {
@@ -69,13 +78,24 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
   // First: it is what can fail (tokens file, audit log), before anything else holds resources.
   const security = HttpSecurity.create(config, logger, { ...(options.auditSink ? { auditSink: options.auditSink } : {}), ...(options.fileWatch ? { fileWatch: options.fileWatch } : {}) });
   let draining = false;
+  const relay = config.redisUrl
+    ? new SessionRelay({ redisUrl: config.redisUrl, logger, keepaliveIntervalSec: config.keepaliveIntervalSec, ...(options.relayTimings ? { timings: options.relayTimings } : {}) })
+    : undefined;
   const sessions = new SessionRegistry({
     maxSessions: config.maxSessions,
     maxPerOwner: config.maxSessionsPerPrincipal,
     idleTimeoutMs: config.sessionIdleTimeoutSec * 1000,
     logger,
+    ...(relay ? { announcer: relay.directory } : {}),
   });
-  const ctx: HttpContext = { deps, config, sessions, calls: new CallLimiter(config.maxConcurrentCalls), logger, isDraining: () => draining };
+  const local: HttpContext = { deps, config, sessions, calls: new CallLimiter(config.maxConcurrentCalls), logger, isDraining: () => draining };
+  const ctx: HttpContext = relay ? { ...local, relay } : local;
+  relay?.start({
+    target: relayTarget(local),
+    sessions: () => sessions.all(),
+    beginExchange: () => sessions.beginExchange(),
+    isDraining: () => draining,
+  });
   // async: deps.cnpg() throws synchronously when there is no kubeconfig.
   const probe = new ReadinessProbe(async () => deps.cnpg().ping(), options.readiness);
   const guardContext: GuardContext = { config, logger, security };
@@ -108,6 +128,8 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
       draining = true;
       sessions.dispose();
       await Promise.allSettled([sessions.closeAll(), streamable.close()]);
+      // After closeAll: the sessions' records are withdrawn before the connection goes.
+      await relay?.close();
       await security.close();
     })());
 
@@ -126,6 +148,23 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
       })()),
     close,
     security,
+    ...(relay ? { relay } : {}),
   };
   return { app, handle };
+}
+
+/**
+ * The session routes alone, for requests another replica took for a session held here (the relay
+ * runs them in-process). No guards: the replica that took the request ran them — authentication,
+ * rate limits, audit, body limit — and the relay sets the principal it established. `local`
+ * has no relay, so a request that finds no session here ends in 404 and never travels again.
+ */
+function relayTarget(local: HttpContext): Express {
+  const target = express();
+  target.disable('x-powered-by');
+  target.post(TARGET_PATHS.sse, requireJsonPost, deliverMessage(local));
+  target.all(TARGET_PATHS.streamable, requireJsonPost, sessionRequest(local));
+  target.use(notFound);
+  target.use(finalErrorHandler(local.logger));
+  return target;
 }

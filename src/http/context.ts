@@ -1,9 +1,10 @@
 // What the HTTP transports share: the session registry, the tool-call limiter, the drain flag,
-// the settings.
+// the settings, and (with --redis-url) the relay to sessions held by other replicas.
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
 import type { CallLimiter } from './concurrency.js';
 import type { HttpConfig } from './guards.js';
+import type { SessionForwarder } from './relay/relay.js';
 import type { SessionRegistry } from './sessions.js';
 
 export interface HttpContext {
@@ -15,4 +16,9 @@ export interface HttpContext {
   logger: Logger;
   /** True once shutdown began: no new sessions and no new requests, answers still flow. */
   isDraining(): boolean;
+  /**
+   * Hands a request for a session this replica does not hold to the replica that does (issue #6).
+   * Undefined without --redis-url, and in the routes that serve relayed requests (no relay loops).
+   */
+  relay?: SessionForwarder;
 }

@@ -2,7 +2,8 @@
 // principal), idle expiry, the in-flight count shutdown waits on, and closing them all. Each
 // session owns its own McpServer and transport (never shared: one session's state must not
 // reach another), and belongs to the principal that opened it: get() with another principal's
-// key finds nothing, exactly as for an unknown id (issue #5).
+// key finds nothing, exactly as for an unknown id (issue #5). With --redis-url an announcer makes
+// each session findable by the other replicas, which relay its traffic here (issue #6).
 import type { Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { activeSessions, callsRefused } from '../metrics.js';
@@ -17,6 +18,19 @@ export interface Session {
   readonly owner: string;
   readonly transport: Transport;
   readonly activity: SessionActivity;
+  /**
+   * Settles once other replicas can find the session (at once without an announcer). A transport
+   * waits for it before telling the client the session id, so the client's next request finds the
+   * session on whichever replica it reaches.
+   */
+  readonly announced: Promise<void>;
+}
+
+/** Makes sessions known beyond this process (the relay's session directory in Redis). */
+export interface SessionAnnouncer {
+  /** Never rejects: a session that could not be announced still works on this replica. */
+  announce(session: Session): Promise<void>;
+  withdraw(session: Session): void;
 }
 
 /** Why a new session cannot be opened now. */
@@ -24,6 +38,7 @@ export type NoRoom = 'full' | 'principal_full';
 
 interface Entry extends Session {
   close(): Promise<void>;
+  announced: Promise<void>;
 }
 
 export interface SessionRegistryOptions {
@@ -33,6 +48,7 @@ export interface SessionRegistryOptions {
   idleTimeoutMs: number;
   logger: Logger;
   now?: () => number;
+  announcer?: SessionAnnouncer;
 }
 
 export class SessionRegistry {
@@ -79,8 +95,9 @@ export class SessionRegistry {
    */
   open(id: string, kind: SessionKind, owner: string, transport: Transport, close: () => Promise<void>): Session | undefined {
     if (this.roomFor(owner) !== undefined || this.entries.has(id)) return undefined;
-    const entry: Entry = { id, kind, owner, transport, activity: new SessionActivity(() => this.changed(), this.now), close };
+    const entry: Entry = { id, kind, owner, transport, activity: new SessionActivity(() => this.changed(), this.now), close, announced: Promise.resolve() };
     this.entries.set(id, entry);
+    if (this.options.announcer) entry.announced = this.options.announcer.announce(entry);
     this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     activeSessions.inc({ transport: kind });
     this.options.logger.debug({ session: id, kind, open: this.entries.size }, 'session opened');
@@ -93,6 +110,11 @@ export class SessionRegistry {
     return entry?.owner === owner ? entry : undefined;
   }
 
+  /** Every open session (the announcer refreshes their records from it). */
+  all(): IterableIterator<Session> {
+    return this.entries.values();
+  }
+
   /** Forgets a session whose transport closed. Idempotent. */
   remove(id: string): void {
     const entry = this.entries.get(id);
@@ -102,6 +124,7 @@ export class SessionRegistry {
     if (left > 0) this.perOwner.set(entry.owner, left);
     else this.perOwner.delete(entry.owner);
     activeSessions.dec({ transport: entry.kind });
+    this.options.announcer?.withdraw(entry);
     // Tool-call slots still held by unanswered calls of this session are freed with it.
     entry.activity.releaseAll();
     this.options.logger.debug({ session: id, open: this.entries.size }, 'session closed');

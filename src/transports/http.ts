@@ -27,7 +27,7 @@ export interface RunningHttpServer {
   shutdown(signal?: AbortSignal): Promise<boolean>;
 }
 
-// How long the start waits for Redis (shared rate limits) before serving without it.
+// How long the start waits for Redis (shared rate limits, the session relay) before serving without it.
 const REDIS_WAIT_MS = 3000;
 
 // After the drain every stream has ended; a response still being written gets this long.
@@ -54,8 +54,12 @@ export async function startHttpServer(deps: ServerDeps, config: HttpConfig, opti
     throw new StartupError(err instanceof Error ? err.message : String(err));
   }
   const { app, handle } = created;
-  if (config.redisUrl && !(await handle.security.limits.ready(REDIS_WAIT_MS)))
-    logger.warn({ waitedMs: REDIS_WAIT_MS }, 'redis not reachable yet: rate limits are per process until it is');
+  if (config.redisUrl) {
+    const [limitsReady, relayReady] = await Promise.all([handle.security.limits.ready(REDIS_WAIT_MS), handle.relay?.ready(REDIS_WAIT_MS) ?? true]);
+    if (!limitsReady) logger.warn({ waitedMs: REDIS_WAIT_MS }, 'redis not reachable yet: rate limits are per process until it is');
+    if (!relayReady) logger.warn({ waitedMs: REDIS_WAIT_MS }, 'redis not reachable yet: each session is served only by the replica holding it until it is');
+    else if (handle.relay) logger.info({ replica: handle.relay.replica }, 'session relay ready: any replica serves any session');
+  }
   const headersTimeout = config.headersTimeoutSec * 1000;
   const serverOptions: ServerOptions = {
     // Slowloris: a client must send its headers within headersTimeout and the whole request

@@ -50,6 +50,8 @@ function openStream(ctx: HttpContext): RequestHandler {
       ctx.sessions.remove(transport.sessionId);
     };
     try {
+      // Before the `endpoint` event names the session: its first POST may reach another replica.
+      await session.announced;
       await server.connect(transport); // writes the headers and the `endpoint` event
     } catch (err) {
       ctx.sessions.remove(transport.sessionId);
@@ -61,11 +63,13 @@ function openStream(ctx: HttpContext): RequestHandler {
   };
 }
 
-function deliverMessage(ctx: HttpContext): RequestHandler {
+/** POST /messages: one client message for a session, delivered here or relayed to the replica holding it. */
+export function deliverMessage(ctx: HttpContext): RequestHandler {
   return async (req, res) => {
     const sessionId = req.query.sessionId;
     if (typeof sessionId !== 'string' || sessionId === '') return refuse.invalidRequest(res, 'the sessionId query parameter is required');
     const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
+    if (!session && ctx.relay) return ctx.relay.forward(req, res, 'sse', sessionId);
     if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
     let message: JSONRPCMessage;
     try {

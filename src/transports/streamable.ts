@@ -7,7 +7,9 @@
 // The SDK's isLegacyRequest decides which era a request belongs to (the same code the SDK's own
 // entry runs, so the routing cannot disagree with it).
 // A session belongs to the principal that opened it: anyone else's requests with its
-// Mcp-Session-Id get 404, exactly as for an unknown session (issue #5).
+// Mcp-Session-Id get 404, exactly as for an unknown session (issue #5). With --redis-url a request
+// for a session held by another replica is relayed there (src/http/relay/, issue #6): POST, DELETE
+// and the GET stream alike, so any replica serves any session.
 import { randomUUID } from 'node:crypto';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import {
@@ -86,8 +88,18 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
   return { router, close: () => modern.close() };
 }
 
+/** A POST, GET or DELETE carrying Mcp-Session-Id (the relay's target app mounts it too). */
+export function sessionRequest(ctx: HttpContext): RequestHandler {
+  return async (req, res) => {
+    const sessionId = req.header('mcp-session-id');
+    if (sessionId === undefined) return refuse.invalidRequest(res, 'an Mcp-Session-Id header is required', requestIdOf(req.body));
+    await serveSession(ctx, sessionId, req, res);
+  };
+}
+
 async function serveSession(ctx: HttpContext, sessionId: string, req: Request, res: Response): Promise<void> {
   const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
+  if (!session && ctx.relay) return ctx.relay.forward(req, res, 'streamable', sessionId);
   if (!(session?.transport instanceof NodeStreamableHTTPServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
   if (!protocolVersionAccepted(req, res)) return;
   if (ctx.isDraining() && req.method === 'POST' && carriesRequest(req.body)) return refuse.shuttingDown(res, requestIdOf(req.body));
@@ -137,6 +149,8 @@ async function openSession(ctx: HttpContext, req: Request, res: Response, keepAl
   observeTransport(transport, session.activity);
   transport.onclose = () => ctx.sessions.remove(id);
   try {
+    // Before the initialize answer names the session: the client's next request may reach another replica.
+    await session.announced;
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
   } finally {

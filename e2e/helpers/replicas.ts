@@ -1,0 +1,187 @@
+// Several replicas on one machine, for the specs of issue #6: cnpg-mcp server processes, the
+// redis-server they share, and nginx in front of them terminating TLS with the documented
+// configuration (deploy/nginx/cnpg-mcp.conf). Everything listens on 127.0.0.1, lives in a
+// temporary directory, and is stopped by its PID.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { waitFor } from './cluster.js';
+
+export { redisAvailable, startRedis, type TestRedis } from '../../spec/security/support/redis.js';
+export { createTestCa, type TestCa } from '../../spec/security/support/pki.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const NGINX_CONF = join(repoRoot, 'deploy/nginx/cnpg-mcp.conf');
+
+const nginxBinary = ['nginx', '/usr/sbin/nginx'].find((bin) => spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0);
+export const nginxAvailable = nginxBinary !== undefined;
+
+/**
+ * A fetch (undici's, with its own dispatcher) that trusts `caPem` — the test CA — and no other CA
+ * (`ca` replaces the default list); for the SDK transports' `fetch` option.
+ */
+export function fetchTrusting(caPem: string): { fetch: typeof fetch; close(): Promise<void> } {
+  const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 10_000 });
+  const trusting = ((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return { fetch: trusting, close: () => dispatcher.close() };
+}
+
+/** Stops a child by PID: `signal`, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface ServerProcess {
+  /** http://127.0.0.1:<port>, read from the server's log. */
+  url: string;
+  child: ChildProcess;
+  log(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `node --import tsx src/main.ts --transport http --host 127.0.0.1 --port 0 …`; resolves once it listens. */
+export async function startServerProcess(options: { kubeconfigPath: string; args?: string[]; env?: Record<string, string> }): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--host', '127.0.0.1', '--port', '0', '--kubeconfig', options.kubeconfigPath, '--shutdown-timeout', '2', ...(options.args ?? [])],
+    // stdout is the audit log: not needed here.
+    { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const url = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
+      return /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1];
+    },
+    { what: 'the HTTP server to listen', timeoutMs: 30_000, intervalMs: 50 },
+  );
+  return { url, child, log: () => log, stop: (signal) => stopProcess(child, signal) };
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export interface NginxSettings {
+  /** host:port of each replica. */
+  upstreams: string[];
+  listen: string;
+  certFile: string;
+  keyFile: string;
+  accessLog: string;
+}
+
+/**
+ * The documented configuration with this machine's addresses, port, certificate and log. Each
+ * directive replaced must be found exactly where the documentation has it, so a change of the
+ * documented file that this cannot follow fails loudly instead of testing something else.
+ */
+export function renderNginxConf(documented: string, settings: NginxSettings): string {
+  let conf = documented;
+  const replace = (pattern: RegExp, replacement: string, times = 1) => {
+    const found = conf.match(new RegExp(pattern.source, 'gm'))?.length ?? 0;
+    if (found !== times) throw new Error(`${NGINX_CONF}: expected ${times} match(es) of ${pattern}, found ${found}`);
+    conf = conf.replace(new RegExp(pattern.source, 'gm'), replacement);
+  };
+  const servers = settings.upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=10s;`).join('\n');
+  replace(/^ {4}server 10\.0\.0\.11:3000 max_fails=1 fail_timeout=10s;\n {4}server 10\.0\.0\.12:3000 max_fails=1 fail_timeout=10s;$/, servers);
+  replace(/^ {4}listen 443 ssl;$/, `    listen ${settings.listen} ssl;`);
+  replace(/^ {4}ssl_certificate {5}\S+;$/, `    ssl_certificate     ${settings.certFile};`);
+  replace(/^ {4}ssl_certificate_key \S+;$/, `    ssl_certificate_key ${settings.keyFile};`);
+  replace(/^ {4}access_log \S+ cnpg_mcp;$/, `    access_log ${settings.accessLog} cnpg_mcp;`);
+  return conf;
+}
+
+export interface Nginx {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  child: ChildProcess;
+  /** The access log's lines so far (log_format cnpg_mcp). */
+  accessLog(): Promise<string[]>;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * nginx as the test user (`-p <dir>`, every path in the directory, `daemon off`, errors to
+ * stderr), in front of `upstreams`, serving TLS with a certificate of `ca` for 127.0.0.1.
+ */
+export async function startNginx(upstreams: string[], ca: { issueServerCert(): Promise<{ certPem: string; keyPem: string }> }, trustingFetch: typeof fetch): Promise<Nginx> {
+  if (!nginxBinary) throw new Error('nginx is not installed');
+  const dir = await mkdtemp(join(tmpdir(), 'cnpg-mcp-nginx-'));
+  try {
+    const { certPem, keyPem } = await ca.issueServerCert();
+    const certFile = join(dir, 'tls.crt');
+    const keyFile = join(dir, 'tls.key');
+    await writeFile(certFile, certPem);
+    await writeFile(keyFile, keyPem, { mode: 0o600 });
+    const accessLog = join(dir, 'access.log');
+    const port = await freePort();
+    const site = renderNginxConf(await readFile(NGINX_CONF, 'utf8'), { upstreams, listen: `127.0.0.1:${port}`, certFile, keyFile, accessLog });
+    await writeFile(join(dir, 'cnpg-mcp.conf'), site);
+    const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
+    await writeFile(
+      join(dir, 'nginx.conf'),
+      [
+        // Under root, workers would switch to `nobody`, which cannot enter this directory.
+        ...(process.getuid?.() === 0 ? [`user ${userInfo().username};`] : []),
+        'worker_processes 1;',
+        'events { worker_connections 1024; }',
+        'http {',
+        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${temp(name)}`),
+        `  include ${join(dir, 'cnpg-mcp.conf')};`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(nginxBinary, ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr;`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const url = `https://127.0.0.1:${port}`;
+    const stop = async () => {
+      // SIGTERM: the master stops its workers before it exits (SIGKILL would orphan them).
+      await stopProcess(child, 'SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    };
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}:\n${log}`);
+          return (await trustingFetch(`${url}/healthz`).catch(() => undefined))?.ok;
+        },
+        { what: 'nginx to proxy /healthz over TLS', timeoutMs: 10_000, intervalMs: 50 },
+      );
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return {
+      url,
+      child,
+      log: () => log,
+      accessLog: async () => (await readFile(accessLog, 'utf8').catch(() => '')).split('\n').filter(Boolean),
+      stop,
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,221 @@
+// Session relay between replicas through Redis (--redis-url, issue #6). A session — a legacy SSE
+// stream, or a Streamable HTTP session — lives in the replica that opened it; with the relay, any
+// replica accepts a request for any session and hands it to the replica that holds it:
+//
+//   client ─► replica B (guards, audit) ─► directory: session X is on replica A, which is alive
+//           ─► PUBLISH cnpg-mcp:relay:A   {request: method, allowed headers, body, principal}
+//   replica A ─► the session routes, as for a local request ─► X's transport
+//           ─► PUBLISH cnpg-mcp:relay:B   {head} {chunk}… {end}
+//   replica B ─► streams the answer to the client
+//
+// Each replica has a random id, a heartbeat key, and one channel it subscribes to, which carries
+// both the requests for its sessions and the answers to the requests it forwarded (one
+// subscription per replica: no subscribe round trip per request, and no window in which an
+// answer could be published before anyone listens for it). Without --redis-url none of this
+// exists and a session is served only where it lives, as before.
+//
+// Redis is trusted here as it is for the rate limits: whoever can publish to it can act on a
+// session as its principal. Protect it (a password or ACL, TLS with rediss://, a NetworkPolicy).
+import { randomBytes } from 'node:crypto';
+import type { RequestListener } from 'node:http';
+import type { Request, Response } from 'express';
+import { Redis } from 'ioredis';
+import type { Logger } from '../../log.js';
+import type { Session, SessionKind } from '../sessions.js';
+import { RelayCodecError, decodeFrame, encodeFrame, type OwnerBound, type ReplyFrame } from './codec.js';
+import { SessionDirectory, replicaChannel, type DirectoryTimings } from './directory.js';
+import { RelayForwarder } from './forward.js';
+import { RelayOwner } from './owner.js';
+
+export interface RelayTimings extends DirectoryTimings {
+  /** How often the heartbeat key is rewritten (well within heartbeatTtlMs). */
+  heartbeatIntervalMs: number;
+  /** How often the keys of this replica's sessions are rewritten (well within sessionTtlMs). */
+  sessionRefreshMs: number;
+  /** How long a forwarded request waits for the owner to start answering before 504. */
+  headTimeoutMs: number;
+  /** How long a forwarded answer may stay silent; owners send a keep-alive every --keepalive-interval. */
+  idleTimeoutMs: number;
+}
+
+export function defaultRelayTimings(keepaliveIntervalSec: number): RelayTimings {
+  return {
+    sessionTtlMs: 120_000,
+    sessionRefreshMs: 30_000,
+    heartbeatTtlMs: 6_000,
+    heartbeatIntervalMs: 2_000,
+    announceTimeoutMs: 1_000,
+    headTimeoutMs: 10_000,
+    idleTimeoutMs: 3 * keepaliveIntervalSec * 1000 + 5_000,
+  };
+}
+
+export interface SessionRelayOptions {
+  redisUrl: string;
+  logger: Logger;
+  keepaliveIntervalSec: number;
+  /** Largest relayed answer to a POST or DELETE (default 32 MiB). */
+  maxResponseBytes?: number;
+  timings?: Partial<RelayTimings>;
+}
+
+/** What the relay serves and counts with, from the app that hosts it. */
+export interface RelayBindings {
+  /** The session routes, without guards: requests of other replicas run through them. */
+  target: RequestListener;
+  /** The sessions this replica holds, whose directory records are refreshed. */
+  sessions(): Iterable<Session>;
+  beginExchange(): () => void;
+  isDraining(): boolean;
+}
+
+/** What the transports call for a session they do not hold. */
+export interface SessionForwarder {
+  forward(req: Request, res: Response, kind: SessionKind, sessionId: string): Promise<void>;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export class SessionRelay implements SessionForwarder {
+  /** Random per process: a restarted replica is a new one, and none of its old sessions survive anyway. */
+  readonly replica = randomBytes(8).toString('hex');
+  readonly directory: SessionDirectory;
+  private readonly timings: RelayTimings;
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly subscribed: Promise<unknown>;
+  private forwarder?: RelayForwarder;
+  private owner?: RelayOwner;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private down = false;
+  private closed?: Promise<void>;
+
+  constructor(private readonly options: SessionRelayOptions) {
+    const { logger } = options;
+    this.timings = { ...defaultRelayTimings(options.keepaliveIntervalSec), ...options.timings };
+    // Commands fail fast while disconnected (a session then stays local) rather than queue.
+    this.commands = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    // The subscriber re-subscribes by itself after a reconnect.
+    this.subscriber = new Redis(options.redisUrl, { connectTimeout: 2000 });
+    for (const connection of [this.commands, this.subscriber]) {
+      connection.on('error', (err: Error) => {
+        if (!this.down) logger.warn({ err: err.message }, 'redis unreachable: sessions are served only by the replica holding them until it is back');
+        this.down = true;
+      });
+      connection.on('ready', () => {
+        if (this.down) logger.info('redis reachable again: session traffic is relayed between replicas again');
+        this.down = false;
+      });
+    }
+    // Answers in flight may have lost frames with the connection: cut them (clients retry or resume).
+    this.subscriber.on('close', () => this.forwarder?.failAll('relay_lost'));
+    this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
+    this.subscribed = this.subscriber.subscribe(replicaChannel(this.replica)).catch(() => undefined);
+    this.directory = new SessionDirectory(this.commands, this.replica, this.timings, logger);
+  }
+
+  /** Starts serving and forwarding; call once, before the listener opens. */
+  start(bindings: RelayBindings): void {
+    const { logger } = this.options;
+    // async: a frame the codec refuses becomes a rejection like any failed publish, never a throw.
+    const publish = async (to: string, frame: OwnerBound | ReplyFrame) => this.commands.publish(replicaChannel(to), encodeFrame(frame));
+    this.owner = new RelayOwner({ target: bindings.target, reply: publish, maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, logger });
+    this.forwarder = new RelayForwarder({
+      replica: this.replica,
+      directory: this.directory,
+      publish,
+      headTimeoutMs: this.timings.headTimeoutMs,
+      idleTimeoutMs: this.timings.idleTimeoutMs,
+      maxBufferedBytes: MAX_BUFFERED_BYTES,
+      beginExchange: bindings.beginExchange,
+      isDraining: bindings.isDraining,
+      logger,
+    });
+    const every = (ms: number, run: () => Promise<unknown>) => {
+      const timer = setInterval(() => void run().catch(() => undefined), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    void this.directory.heartbeat().catch(() => undefined);
+    every(this.timings.heartbeatIntervalMs, () => this.directory.heartbeat());
+    every(this.timings.sessionRefreshMs, () => this.directory.refresh(bindings.sessions()));
+    every(Math.min(1000, this.timings.heartbeatIntervalMs), () => this.forwarder!.watch());
+  }
+
+  /**
+   * Resolves true once this replica is subscribed and its heartbeat written, false after
+   * `timeoutMs` (it then serves its own sessions only until Redis answers).
+   */
+  async ready(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    let onError: (() => void) | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    // A refused connection will not turn into a ready one within the wait: stop waiting.
+    const failed = new Promise<false>((resolve) => {
+      onError = () => resolve(false);
+      this.commands.once('error', onError);
+      this.subscriber.once('error', onError);
+    });
+    const up = (async () => {
+      await this.subscribed;
+      if (this.commands.status !== 'ready') await new Promise((resolve) => this.commands.once('ready', resolve));
+      await this.directory.heartbeat();
+      return true as const;
+    })().catch(() => false as const);
+    try {
+      return await Promise.race([up, timeout, failed]);
+    } finally {
+      clearTimeout(timer);
+      this.commands.off('error', onError!);
+      this.subscriber.off('error', onError!);
+    }
+  }
+
+  forward(req: Request, res: Response, kind: SessionKind, sessionId: string): Promise<void> {
+    if (!this.forwarder) throw new Error('SessionRelay.forward() before start()');
+    return this.forwarder.forward(req, res, kind, sessionId);
+  }
+
+  /** Relayed requests in progress: those this replica forwarded, and those it serves for others. */
+  get inFlight(): { forwarded: number; served: number } {
+    return { forwarded: this.forwarder?.active ?? 0, served: this.owner?.active ?? 0 };
+  }
+
+  /** After the sessions are closed (their records withdrawn): stops everything. Idempotent. */
+  close(): Promise<void> {
+    return (this.closed ??= (async () => {
+      for (const timer of this.timers) clearInterval(timer);
+      this.forwarder?.failAll('shutdown');
+      this.owner?.close();
+      await this.directory.retire();
+      // QUIT only on a live connection: one that is reconnecting would queue it forever.
+      await Promise.allSettled([this.subscriber, this.commands].map((connection) => (connection.status === 'ready' ? connection.quit() : undefined)));
+      this.subscriber.disconnect();
+      this.commands.disconnect();
+    })());
+  }
+
+  private receive(message: Buffer): void {
+    let frame;
+    try {
+      frame = decodeFrame(message);
+    } catch (err) {
+      if (err instanceof RelayCodecError) return this.options.logger.warn({ err: err.message }, 'ignoring a malformed relay frame');
+      throw err;
+    }
+    try {
+      switch (frame.type) {
+        case 'request':
+          return this.owner?.serve(frame);
+        case 'cancel':
+          return this.owner?.cancel(frame.id);
+        default:
+          return this.forwarder?.onReply(frame);
+      }
+    } catch (err) {
+      // Thrown out of the subscriber's event handler, it would take the process down.
+      this.options.logger.error({ frame: frame.type, relay: frame.id, err: String(err) }, 'relay frame handling failed');
+    }
+  }
+}
