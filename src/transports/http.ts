@@ -69,6 +69,10 @@ export async function startHttpServer(deps: ServerDeps, config: HttpConfig, opti
     // How often the timeouts above are checked (Node's default is 30 s, which would let a slow
     // client hold a socket up to 30 s past its deadline).
     connectionsCheckingInterval: Math.min(30_000, Math.max(250, headersTimeout / 4)),
+    // Idle keep-alive connections stay open longer than the proxies in front usually keep theirs
+    // (nginx 60 s, cloud load balancers 60 s): with Node's 5 s default a proxy may reuse a
+    // socket just as the server closes it, and the client sees a 502 (seen in the load runs).
+    keepAliveTimeout: 65_000,
   };
   const server: Server = tls ? createTlsServer({ ...serverOptions, ...tls }, app) : createNodeServer(serverOptions, app);
   const responses = trackResponses(server);
