@@ -105,35 +105,28 @@ export class CnpgClient {
   }
 
   /** JSON merge patch of the main resource. Include metadata.resourceVersion for optimistic locking. */
-  async patch<T extends CnpgObject = CnpgObject>(
-    kind: CnpgKind,
-    namespace: string,
-    name: string,
-    patch: Record<string, unknown>,
-    options?: WriteOptions,
-  ): Promise<T> {
-    const patched = (await this.api('patch', () =>
-      this.custom.patchNamespacedCustomObject(
-        { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) },
-        mergePatch,
-      ),
-    )) as T;
-    return this.noted(kind, namespace, name, patched, options)!;
+  async patch<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<T> {
+    return this.mergePatch<T>('object', kind, namespace, name, patch, options);
   }
 
   /** JSON merge patch of the status subresource (how `kubectl cnpg promote` requests a switchover). */
-  async patchStatus<T extends CnpgObject = CnpgObject>(
+  async patchStatus<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<T> {
+    return this.mergePatch<T>('status', kind, namespace, name, patch, options);
+  }
+
+  private async mergePatch<T extends CnpgObject>(
+    target: 'object' | 'status',
     kind: CnpgKind,
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
     options?: WriteOptions,
   ): Promise<T> {
+    const request = { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) };
     const patched = (await this.api('patch', () =>
-      this.custom.patchNamespacedCustomObjectStatus(
-        { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) },
-        mergePatch,
-      ),
+      target === 'status'
+        ? this.custom.patchNamespacedCustomObjectStatus(request, mergePatch)
+        : this.custom.patchNamespacedCustomObject(request, mergePatch),
     )) as T;
     return this.noted(kind, namespace, name, patched, options)!;
   }
