@@ -2,39 +2,11 @@
 // the real API server and operator, driven by the SDK's Client over Streamable HTTP (a 2025-11-25
 // session and the session-less 2026-07-28 revision) and over legacy HTTP+SSE. Effects are read
 // back from the API, not taken from the replies.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type ClientOptions, type Transport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, deleteTestNamespace, waitFor } from './helpers/cluster.js';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-
-interface HttpServerProcess {
-  url: string;
-  child: ChildProcess;
-  log(): string;
-}
-
-/** Starts `cnpg-mcp --transport http --port 0` and reads the bound URL from its log. */
-async function startHttpServerProcess(kubeconfigPath: string, extraArgs: string[]): Promise<HttpServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--port', '0', '--log-level', 'info', ...extraArgs], {
-    cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG: kubeconfigPath },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const url = await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
-      return /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1];
-    },
-    { what: 'the HTTP server to listen', timeoutMs: 30_000, intervalMs: 50 },
-  );
-  return { url, child, log: () => log };
-}
+import { createTestNamespace, customObjects, deleteTestNamespace } from './helpers/cluster.js';
+import { startServerProcess, type ServerProcess } from './helpers/replicas.js';
 
 const clients: Record<string, (url: string) => { transport: Transport; options?: ClientOptions }> = {
   'Streamable HTTP, 2025-11-25 session': (url) => ({ transport: new StreamableHTTPClientTransport(new URL('/mcp', url)) }),
@@ -45,12 +17,12 @@ const clients: Record<string, (url: string) => { transport: Transport; options?:
   'legacy HTTP+SSE': (url) => ({ transport: new SSEClientTransport(new URL('/sse', url)) }),
 };
 
-let server: HttpServerProcess;
+let server: ServerProcess;
 let ns: string;
 
 beforeAll(async () => {
   ns = await createTestNamespace('http');
-  server = await startHttpServerProcess(inject('kubeconfigPath'), ['--namespace', ns]);
+  server = await startServerProcess({ kubeconfigPath: inject('kubeconfigPath'), args: ['--namespace', ns] });
 });
 
 afterAll(async () => {

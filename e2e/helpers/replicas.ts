@@ -5,12 +5,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { freePorts } from '../controlplane/ports.js';
 import { waitFor } from './cluster.js';
 
 export { redisAvailable, startRedis, type TestRedis } from '../../spec/security/support/redis.js';
@@ -70,14 +69,6 @@ export async function startServerProcess(options: { kubeconfigPath: string; args
   return { url, child, log: () => log, stop: (signal) => stopProcess(child, signal) };
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 export interface NginxSettings {
   /** host:port of each replica. */
   upstreams: string[];
@@ -132,7 +123,7 @@ export async function startNginx(upstreams: string[], ca: { issueServerCert(): P
     await writeFile(certFile, certPem);
     await writeFile(keyFile, keyPem, { mode: 0o600 });
     const accessLog = join(dir, 'access.log');
-    const port = await freePort();
+    const [port] = await freePorts(1);
     const site = renderNginxConf(await readFile(NGINX_CONF, 'utf8'), { upstreams, listen: `127.0.0.1:${port}`, certFile, keyFile, accessLog });
     await writeFile(join(dir, 'cnpg-mcp.conf'), site);
     const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;

@@ -4,6 +4,7 @@
 import type { Series } from './chart.js';
 import { renderChart } from './chart.js';
 import { evaluateThresholds, parseThreshold, type ThresholdOutcome } from './thresholds.js';
+import type { IdleResult } from './scenarios.js';
 
 export interface ScenarioRecord {
   name: string;
@@ -25,20 +26,8 @@ export interface ScenarioRecord {
   [extra: string]: unknown;
 }
 
-export interface IdleSessionsRecord {
-  count: number;
-  opened: number;
-  rss_mb: number | null;
-  rss_before_mb: number | null;
-  kb_per_session: number | null;
-  heap_before_mb: number | null;
-  heap_mb: number | null;
-  heap_kb_per_session: number | null;
-  open_s: number;
-  errors: number;
-  lost: number;
-  error_samples?: string[];
-}
+/** The idle-sessions figures as recorded: exactly what the scenario measured. */
+export type IdleSessionsRecord = IdleResult;
 
 export interface ApiRequestsRecord {
   /** Where the request count came from. */

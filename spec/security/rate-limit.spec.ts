@@ -1,12 +1,11 @@
 // Issue #5, item 8: requests are limited per principal; failed authentications per client
 // address are slowed, then blocked for a minute; 429 carries Retry-After; with --redis-url the
 // counts are shared by every replica (proven with a real redis-server), in memory otherwise.
-import { Redis } from 'ioredis';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../../src/metrics.js';
 import { stopAllServers } from '../helpers/http.js';
-import { redisAvailable, startRedis, type TestRedis } from './support/redis.js';
+import { redisAvailable, useTestRedis } from './support/redis.js';
 import { TOKEN_A, TOKEN_B, UNKNOWN_TOKEN, bearer, startSecured } from './support/server.js';
 
 afterEach(() => stopAllServers());
@@ -62,34 +61,22 @@ describe('rate limits in memory (one process)', () => {
 });
 
 describe.skipIf(!redisAvailable)('rate limits shared through Redis (--redis-url) [needs redis-server]', () => {
-  let redis: TestRedis;
-  let admin: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await redis?.stop();
-  });
-  beforeEach(async () => {
-    await admin.flushall();
-  });
+  const { redis, admin } = useTestRedis();
 
   it('shares the per-principal budget between two replicas', async () => {
-    const one = await startSecured({ config: { rateLimitPerMinute: 3, redisUrl: redis.url } });
-    const two = await startSecured({ config: { rateLimitPerMinute: 3, redisUrl: redis.url } });
+    const one = await startSecured({ config: { rateLimitPerMinute: 3, redisUrl: redis().url } });
+    const two = await startSecured({ config: { rateLimitPerMinute: 3, redisUrl: redis().url } });
     await get(one.url, TOKEN_A).expect(200);
     await get(two.url, TOKEN_A).expect(200);
     await get(one.url, TOKEN_A).expect(200);
     const limited = await get(two.url, TOKEN_A).expect(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(await admin.keys('cnpg-mcp:rl-principal*')).toHaveLength(1);
+    expect(await admin().keys('cnpg-mcp:rl-principal*')).toHaveLength(1);
   });
 
   it('blocks an address on every replica after failures on one', async () => {
-    const one = await startSecured({ config: { authFailuresPerMinute: 2, redisUrl: redis.url } });
-    const two = await startSecured({ config: { authFailuresPerMinute: 2, redisUrl: redis.url } });
+    const one = await startSecured({ config: { authFailuresPerMinute: 2, redisUrl: redis().url } });
+    const two = await startSecured({ config: { authFailuresPerMinute: 2, redisUrl: redis().url } });
     for (let i = 0; i < 3; i++) await get(one.url, UNKNOWN_TOKEN).expect(401);
     await get(two.url, TOKEN_A).expect(429);
   });

@@ -12,7 +12,6 @@ import {
   type CoreV1Event,
   type V1Pod,
   type V1Secret,
-  type V1Service,
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { kubeApiRequests } from '../metrics.js';
@@ -25,8 +24,6 @@ export interface WriteOptions {
   /** Server-side dry run: the API server validates and defaults, nothing is stored. */
   dryRun?: boolean;
 }
-
-export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T };
 
 const FIELD_MANAGER = 'cnpg-mcp';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -196,10 +193,6 @@ export class CnpgClient {
     return (await this.api('list', () => this.core.listNamespacedPod({ namespace, labelSelector }))).items;
   }
 
-  async getPod(namespace: string, name: string): Promise<V1Pod> {
-    return this.api('get', () => this.core.readNamespacedPod({ namespace, name }));
-  }
-
   async deletePod(namespace: string, name: string, options?: WriteOptions): Promise<void> {
     await this.api('delete', () => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
   }
@@ -241,10 +234,6 @@ export class CnpgClient {
 
   async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {
     return (await this.api('list', () => this.core.listNamespacedEvent({ namespace, fieldSelector }))).items;
-  }
-
-  async listServices(namespace: string, labelSelector: string): Promise<V1Service[]> {
-    return (await this.api('list', () => this.core.listNamespacedService({ namespace, labelSelector }))).items;
   }
 
   async getSecret(namespace: string, name: string): Promise<V1Secret> {

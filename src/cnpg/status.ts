@@ -1,33 +1,37 @@
 // Reading a Cluster's status the way an operator would: one summary for tools and resources.
+import { z } from 'zod';
 import type { Cluster } from './types.js';
 
 export const HEALTHY_PHASE = 'Cluster in healthy state';
 export const HIBERNATION_ANNOTATION = 'cnpg.io/hibernation';
 export const FENCED_ANNOTATION = 'cnpg.io/fencedInstances';
 
-export interface ClusterSummary {
-  name: string;
-  namespace: string;
-  phase: string;
-  phase_reason?: string;
-  instances: number;
-  ready_instances: number;
-  current_primary?: string;
-  target_primary?: string;
-  image?: string;
-  storage_size?: string;
-  storage_class?: string;
-  hibernated: boolean;
-  fenced_instances: string[];
-  healthy: boolean;
-  conditions?: { type: string; status: string; reason?: string; message?: string }[];
-  services?: { read_write?: string; read_only?: string; read?: string };
-  certificate_expirations?: Record<string, string>;
-  last_successful_backup?: string;
-  instances_status?: Record<string, string[]>;
-  parameters?: Record<string, string>;
-  managed_roles?: string[];
-}
+/** A cluster as tools and resources report it; the schema is also the tools' output schema. */
+export const clusterSummaryShape = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  phase: z.string(),
+  phase_reason: z.string().optional(),
+  instances: z.number(),
+  ready_instances: z.number(),
+  current_primary: z.string().optional(),
+  target_primary: z.string().optional(),
+  image: z.string().optional(),
+  storage_size: z.string().optional(),
+  storage_class: z.string().optional(),
+  hibernated: z.boolean(),
+  fenced_instances: z.array(z.string()),
+  healthy: z.boolean(),
+  conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).optional(),
+  services: z.object({ read_write: z.string().optional(), read_only: z.string().optional(), read: z.string().optional() }).optional(),
+  certificate_expirations: z.record(z.string(), z.string()).optional(),
+  last_successful_backup: z.string().optional(),
+  instances_status: z.record(z.string(), z.array(z.string())).optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+  managed_roles: z.array(z.string()).optional(),
+});
+
+export type ClusterSummary = z.infer<typeof clusterSummaryShape>;
 
 export function fencedInstances(cluster: Cluster): string[] {
   const raw = cluster.metadata.annotations?.[FENCED_ANNOTATION];

@@ -15,7 +15,6 @@ import type { ModeOptions } from './modes.js';
 import type { NamespacePolicy } from './namespaces.js';
 import { getPrompt, PROMPT_LIST } from './prompts.js';
 import { listClusterResources, readClusterResource, RESOURCE_TEMPLATES } from './resources.js';
-import type { ToolDef } from './tool.js';
 
 export interface ServerDeps {
   cnpg(): CnpgClient;
@@ -36,10 +35,6 @@ export const INSTRUCTIONS =
   'Operate CloudNativePG PostgreSQL clusters on Kubernetes. Start with list_postgres_clusters and get_cluster_status; ' +
   'every mutating tool accepts dry_run=true to preview the change. Destructive tools (delete, restart, hibernate, fence, ' +
   'promote) interrupt service: confirm with the user first.';
-
-export function allowedTools(mode: ModeOptions): ToolDef[] {
-  return [...catalogFor(mode).byName.values()];
-}
 
 type Handlers = ReturnType<typeof buildHandlers>;
 

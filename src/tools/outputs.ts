@@ -12,29 +12,7 @@ export const changeOutput = z.object({
   result: z.record(z.string(), z.unknown()).optional().describe('The object as the API server returned it.'),
 });
 
-export const clusterSummaryShape = z.object({
-  name: z.string(),
-  namespace: z.string(),
-  phase: z.string(),
-  phase_reason: z.string().optional(),
-  instances: z.number(),
-  ready_instances: z.number(),
-  current_primary: z.string().optional(),
-  target_primary: z.string().optional(),
-  image: z.string().optional(),
-  storage_size: z.string().optional(),
-  storage_class: z.string().optional(),
-  hibernated: z.boolean(),
-  fenced_instances: z.array(z.string()),
-  healthy: z.boolean(),
-  conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).optional(),
-  services: z.object({ read_write: z.string().optional(), read_only: z.string().optional(), read: z.string().optional() }).optional(),
-  certificate_expirations: z.record(z.string(), z.string()).optional(),
-  last_successful_backup: z.string().optional(),
-  instances_status: z.record(z.string(), z.array(z.string())).optional(),
-  parameters: z.record(z.string(), z.string()).optional(),
-  managed_roles: z.array(z.string()).optional(),
-});
+export { clusterSummaryShape } from '../cnpg/status.js';
 
 /** Strips server-managed noise from an object before returning it to a model. */
 export function tidyObject(obj: unknown): Record<string, unknown> {

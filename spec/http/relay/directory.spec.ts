@@ -3,35 +3,25 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { SessionDirectory, replicaChannel, replicaKey, sessionKey, type DirectoryTimings } from '../../../src/http/relay/directory.js';
 import type { Session } from '../../../src/http/sessions.js';
 import { waitFor } from '../../helpers/http.js';
-import { redisAvailable, startRedis, type TestRedis } from '../../security/support/redis.js';
+import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
 
 const timings: DirectoryTimings = { sessionTtlMs: 60_000, heartbeatTtlMs: 60_000, announceTimeoutMs: 500 };
 const session = (id: string): Session => ({ id, kind: 'sse', owner: 'token-user:alice' }) as Session;
 const logger = createLogger('silent');
 
 describe.skipIf(!redisAvailable)('session directory [needs redis-server]', () => {
-  let redis: TestRedis;
-  let admin: Redis;
+  const { redis, admin } = useTestRedis();
   const connections: Redis[] = [];
   const directory = (replica: string, overrides: Partial<DirectoryTimings> = {}) => {
-    const connection = new Redis(redis.url);
+    const connection = new Redis(redis().url);
     connections.push(connection);
     return new SessionDirectory(connection, replica, { ...timings, ...overrides }, logger);
   };
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await redis?.stop();
-  });
-  beforeEach(() => admin.flushall());
   afterEach(() => {
     for (const c of connections.splice(0)) c.disconnect();
   });
@@ -40,8 +30,8 @@ describe.skipIf(!redisAvailable)('session directory [needs redis-server]', () =>
     const a = directory('aaaa');
     const b = directory('bbbb');
     await a.announce(session('s-1'));
-    expect(JSON.parse((await admin.get(sessionKey('s-1')))!)).toEqual({ replica: 'aaaa', principal: 'token-user:alice', kind: 'sse' });
-    const ttl = await admin.pttl(sessionKey('s-1'));
+    expect(JSON.parse((await admin().get(sessionKey('s-1')))!)).toEqual({ replica: 'aaaa', principal: 'token-user:alice', kind: 'sse' });
+    const ttl = await admin().pttl(sessionKey('s-1'));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(timings.sessionTtlMs);
     expect(await b.lookup('s-1')).toEqual({ replica: 'aaaa', principal: 'token-user:alice', kind: 'sse' });
@@ -52,16 +42,16 @@ describe.skipIf(!redisAvailable)('session directory [needs redis-server]', () =>
   it('lets a record expire without refreshes, and rewrites records a restarted Redis lost', async () => {
     const a = directory('aaaa', { sessionTtlMs: 150 });
     await a.announce(session('s-2'));
-    await waitFor(async () => (await admin.exists(sessionKey('s-2'))) === 0, 'the record to expire');
+    await waitFor(async () => (await admin().exists(sessionKey('s-2'))) === 0, 'the record to expire');
     await a.refresh([session('s-2'), session('s-3')]);
-    expect(await admin.exists(sessionKey('s-2'), sessionKey('s-3'))).toBe(2);
+    expect(await admin().exists(sessionKey('s-2'), sessionKey('s-3'))).toBe(2);
   });
 
   it('tells a live replica by its heartbeat and its subscription: either gone, the replica is gone', async () => {
     const a = directory('aaaa', { heartbeatTtlMs: 150 });
     const b = directory('bbbb');
     const listening = async () => {
-      const subscriber = new Redis(redis.url);
+      const subscriber = new Redis(redis().url);
       connections.push(subscriber);
       await subscriber.subscribe(replicaChannel('aaaa'));
       return subscriber;
@@ -81,12 +71,12 @@ describe.skipIf(!redisAvailable)('session directory [needs redis-server]', () =>
     await waitFor(async () => !(await b.isAlive('aaaa')), 'the heartbeat to expire');
     await a.heartbeat();
     await a.retire();
-    expect(await admin.exists(replicaKey('aaaa'))).toBe(0);
+    expect(await admin().exists(replicaKey('aaaa'))).toBe(0);
   });
 
   it('treats a malformed record as no record', async () => {
-    await admin.set(sessionKey('s-4'), 'not json');
-    await admin.set(sessionKey('s-5'), JSON.stringify({ replica: 'x', principal: 'y', kind: 'websocket' }));
+    await admin().set(sessionKey('s-4'), 'not json');
+    await admin().set(sessionKey('s-5'), JSON.stringify({ replica: 'x', principal: 'y', kind: 'websocket' }));
     const b = directory('bbbb');
     expect(await b.lookup('s-4')).toBeUndefined();
     expect(await b.lookup('s-5')).toBeUndefined();

@@ -3,14 +3,14 @@
 // one function), so consecutive requests of one session land on different replicas.
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tokenFingerprint } from '../../../src/http/principal.js';
 import { decodeFrame, encodeFrame, type RelayRequest } from '../../../src/http/relay/codec.js';
 import { replicaChannel, replicaKey, sessionKey } from '../../../src/http/relay/directory.js';
 import { registry } from '../../../src/metrics.js';
 import type { RunningHttpServer } from '../../../src/transports/http.js';
 import { SseClient, depsWithCnpg, fakeCluster, readUntil, stopAllServers, waitFor } from '../../helpers/http.js';
-import { redisAvailable, startRedis, type TestRedis } from '../../security/support/redis.js';
+import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
 import { TOKEN_A, TOKEN_B, bearer, openRawSession, postMcp, startSecured, type SecuredServer } from '../../security/support/server.js';
 
 const clusterCnpg = () => depsWithCnpg({ get: async (_kind: string, namespace: string, name: string) => fakeCluster(namespace, name) });
@@ -36,27 +36,15 @@ const toolsList = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' })
 const sessionHeaders = (token: string, session: string) => ({ ...bearer(token), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
 
 describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [needs redis-server]', () => {
-  let redis: TestRedis;
-  let admin: Redis;
+  const { redis, admin } = useTestRedis();
   const closers: (() => unknown)[] = [];
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await redis?.stop();
-  });
-  beforeEach(async () => {
-    await admin.flushall();
-  });
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();
     await stopAllServers();
   });
 
   const replicas = async (count = 2, timings = {}): Promise<SecuredServer[]> =>
-    Promise.all(Array.from({ length: count }, () => startSecured({ deps: clusterCnpg(), config: { redisUrl: redis.url, maxSessionsPerPrincipal: 0 }, options: { relayTimings: timings } })));
+    Promise.all(Array.from({ length: count }, () => startSecured({ deps: clusterCnpg(), config: { redisUrl: redis().url, maxSessionsPerPrincipal: 0 }, options: { relayTimings: timings } })));
 
   it('serves a Streamable HTTP session from either replica: initialize, tools/list and tool calls alternate between them', async () => {
     const [a, b] = await replicas();
@@ -77,7 +65,7 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     await transport.terminateSession();
     // DELETE went to one of them; the session is gone from both, and from the directory.
     await waitFor(() => a!.running.handle.sessionCount() + b!.running.handle.sessionCount() === 0, 'the session to end');
-    await waitFor(async () => (await admin.keys('cnpg-mcp:session:*')).length === 0, 'the session record to be withdrawn');
+    await waitFor(async () => (await admin().keys('cnpg-mcp:session:*')).length === 0, 'the session record to be withdrawn');
   });
 
   it('serves a legacy SSE session from either replica: POSTs to the other one are answered on the stream', async () => {
@@ -168,7 +156,7 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     const session = await openRawSession(a!.url, TOKEN_A);
     // A crash, as far as the directory is concerned: the record stays, the replica does not answer.
     await a!.running.shutdown(AbortSignal.abort());
-    await admin.set(sessionKey(session), JSON.stringify({ replica: a!.running.handle.relay!.replica, principal: `token:${tokenFingerprint(TOKEN_A)}`, kind: 'streamable' }));
+    await admin().set(sessionKey(session), JSON.stringify({ replica: a!.running.handle.relay!.replica, principal: `token:${tokenFingerprint(TOKEN_A)}`, kind: 'streamable' }));
     const res = await postMcp(b!.url, toolsList(5), sessionHeaders(TOKEN_A, session));
     expect(res.status).toBe(404);
     expect((await res.json()).error).toEqual({ code: -32001, message: 'Session not found' });
@@ -180,9 +168,9 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     let received: RelayRequest[];
     beforeEach(async () => {
       received = [];
-      owner = new Redis(redis.url);
+      owner = new Redis(redis().url);
       closers.push(() => owner.disconnect());
-      const subscriber = new Redis(redis.url);
+      const subscriber = new Redis(redis().url);
       closers.push(() => subscriber.disconnect());
       subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
         const frame = decodeFrame(message);
@@ -208,7 +196,7 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
       expect(Object.keys(frame!.headers).sort()).toEqual(['accept', 'content-type', 'mcp-protocol-version', 'user-agent']);
       expect(JSON.parse(frame!.body!.toString())).toEqual(toolsList(9));
       expect(JSON.stringify(frame)).not.toContain(TOKEN_A);
-      expect(JSON.stringify(await admin.mget(await admin.keys('cnpg-mcp:*')))).not.toContain(TOKEN_A);
+      expect(JSON.stringify(await admin().mget(await admin().keys('cnpg-mcp:*')))).not.toContain(TOKEN_A);
     });
 
     it('streams what the owner answers, and cuts the stream when the owner loses its heartbeat', async () => {
@@ -231,8 +219,8 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     it('ignores malformed frames on its channel and keeps relaying', async () => {
       const [b] = await replicas(1);
       const channel = replicaChannel(b!.running.handle.relay!.replica);
-      await admin.publish(channel, 'garbage');
-      await admin.publish(channel, '{"type":"request"}\n');
+      await admin().publish(channel, 'garbage');
+      await admin().publish(channel, '{"type":"request"}\n');
       await claim('s-3');
       const res = postMcp(b!.url, toolsList(11), sessionHeaders(TOKEN_A, 's-3'));
       await waitFor(() => received.length === 1, 'the relayed request');

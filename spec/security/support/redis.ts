@@ -3,8 +3,9 @@
 // .ci/run installs it (Debian package redis-server).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { freePorts } from '../../../e2e/controlplane/ports.js';
 
 export const redisAvailable = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -13,16 +14,8 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+  const [port] = await freePorts(1);
   // In memory only: no dump file, no append-only file, nothing left behind.
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,4 +40,25 @@ export async function startRedis(): Promise<TestRedis> {
       await once(child, 'exit');
     },
   };
+}
+
+/**
+ * One redis-server for a describe block, emptied before each test: `redis()` is its handle,
+ * `admin()` a connection the spec may use to look inside.
+ */
+export function useTestRedis(): { redis(): TestRedis; admin(): Redis } {
+  let redis: TestRedis | undefined;
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await redis?.stop();
+  });
+  beforeEach(async () => {
+    await admin!.flushall();
+  });
+  return { redis: () => redis!, admin: () => admin! };
 }
