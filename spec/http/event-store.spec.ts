@@ -1,38 +1,42 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryEventStore } from '../../src/http/event-store.js';
+import { MemoryEventStore, PRIMING } from '../../src/http/event-store.js';
 
 const message = (id: number) => ({ jsonrpc: '2.0' as const, id, result: {} });
 
-async function replay(store: MemoryEventStore, after: string) {
+function replay(store: MemoryEventStore, after: string) {
   const sent: [string, unknown][] = [];
-  const stream = await store.replayEventsAfter(after, { send: async (id, m) => void sent.push([id, m]) });
-  return { stream, sent };
+  store.replayAfter(after, (id, m) => void sent.push([id, m]));
+  return sent;
 }
 
 describe('MemoryEventStore', () => {
-  it('replays only the later events of the same stream, without the empty priming event', async () => {
+  it('replays only the later events of the same stream, without the priming event', () => {
     const store = new MemoryEventStore();
-    const priming = await store.storeEvent('a', {} as never);
-    const first = await store.storeEvent('a', message(1));
-    await store.storeEvent('b', message(99));
-    const second = await store.storeEvent('a', message(2));
-    expect(await replay(store, priming)).toEqual({ stream: 'a', sent: [[first, message(1)], [second, message(2)]] });
-    expect((await replay(store, first)).sent).toEqual([[second, message(2)]]);
+    const priming = store.store('a', PRIMING);
+    const first = store.store('a', message(1));
+    store.store('b', message(99));
+    const second = store.store('a', message(2));
+    expect(store.streamOf(priming)).toBe('a');
+    expect(replay(store, priming)).toEqual([
+      [first, message(1)],
+      [second, message(2)],
+    ]);
+    expect(replay(store, first)).toEqual([[second, message(2)]]);
   });
 
-  it('stays bounded, and still names the stream of an evicted event', async () => {
+  it('stays bounded, and still names the stream of an evicted event', () => {
     const store = new MemoryEventStore(2);
-    const old = await store.storeEvent('s', message(1));
-    await store.storeEvent('s', message(2));
-    const last = await store.storeEvent('s', message(3));
-    expect(await store.getStreamIdForEventId(old)).toBe('s');
-    expect((await replay(store, old)).sent.map(([id]) => id)).toContain(last);
-    expect((await replay(store, old)).sent).toHaveLength(2);
+    const old = store.store('s', message(1));
+    store.store('s', message(2));
+    const last = store.store('s', message(3));
+    expect(store.streamOf(old)).toBe('s');
+    expect(replay(store, old).map(([id]) => id)).toContain(last);
+    expect(replay(store, old)).toHaveLength(2);
   });
 
-  it('refuses an event id it could not have issued', async () => {
+  it('refuses an event id it could not have issued', () => {
     const store = new MemoryEventStore();
-    expect(await store.getStreamIdForEventId('garbage')).toBeUndefined();
-    await expect(replay(store, 'garbage')).rejects.toThrow();
+    expect(store.streamOf('garbage')).toBeUndefined();
+    expect(() => replay(store, 'garbage')).toThrow();
   });
 });

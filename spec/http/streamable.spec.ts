@@ -115,11 +115,38 @@ describe('Streamable HTTP transport', () => {
     expect(handle.sessionCount()).toBe(0);
   });
 
-  it('replays what a stream missed to a client reconnecting with Last-Event-ID', async () => {
+  it('answers a plain request with one JSON body, the session id in its headers', async () => {
+    const { url } = await startServer(testDeps());
+    const sessionId = await rawSession(url);
+    const res = await post(url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('mcp-session-id')).toBe(sessionId);
+    const body = (await res.json()) as { id: number; result: { tools: { name: string }[] } };
+    expect(body.id).toBe(2);
+    expect(body.result.tools.map((t) => t.name)).toContain('list_postgres_clusters');
+  });
+
+  it('answers a batch with an array in request order, and refuses a reused request id', async () => {
     const { url } = await startServer(testDeps());
     const sessionId = await rawSession(url);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-    const listed = await post(url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, headers);
+    const res = await post(url, [{ jsonrpc: '2.0', id: 'b', method: 'ping' }, { jsonrpc: '2.0', id: 'a', method: 'tools/list' }], headers);
+    const body = (await res.json()) as { id: string }[];
+    expect(body.map((m) => m.id)).toEqual(['b', 'a']);
+    const twice = await post(url, [{ jsonrpc: '2.0', id: 7, method: 'ping' }, { jsonrpc: '2.0', id: 7, method: 'ping' }], headers);
+    expect(twice.status).toBe(400);
+    const notRpc = await post(url, { jsonrpc: '1.0', id: 8, method: 'ping' }, headers);
+    expect(notRpc.status).toBe(400);
+    expect(((await notRpc.json()) as { error: { code: number } }).error.code).toBe(-32700);
+  });
+
+  it('streams a request that asked for progress, and replays what it missed to a client reconnecting with Last-Event-ID', async () => {
+    const { url } = await startServer(testDeps());
+    const sessionId = await rawSession(url);
+    const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    const listed = await post(url, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: { progressToken: 'p' } } }, headers);
+    expect(listed.headers.get('content-type')).toMatch(/^text\/event-stream/);
     // The first event of the stream is the priming event: an id to resume from, no data.
     const primingId = /^id: (\S+)\ndata: \n/.exec(await listed.text())![1]!;
     const replay = await fetch(`${url}/mcp`, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': primingId } });
@@ -127,6 +154,25 @@ describe('Streamable HTTP transport', () => {
     const text = await readUntil(replay.body!, '"id":2');
     expect(text).toContain('list_postgres_clusters');
     await replay.body!.cancel();
+  });
+
+  it('turns a POST still unanswered after the keep-alive interval into a stream', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = depsWithCnpg({
+      list: async (_kind: string, namespace: string) => {
+        await gate;
+        return [fakeCluster(namespace, 'pg-slow')];
+      },
+    });
+    const { url } = await startServer(slow, { keepaliveIntervalSec: 0.05 });
+    const sessionId = await rawSession(url);
+    const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    const call = await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } }, headers);
+    expect(call.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await readUntil(call.body!, ': keepalive\n\n');
+    release();
+    expect(await readUntil(call.body!, '"id":3')).toContain('pg-slow');
   });
 
   it('keeps an idle GET stream alive with comments and unbuffered by proxies', async () => {

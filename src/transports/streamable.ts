@@ -1,7 +1,7 @@
 // Streamable HTTP at /mcp (POST, GET, DELETE), serving two protocol eras on one path:
 //  - 2025 revisions (2025-11-25 and older): sessions. `initialize` opens one (Mcp-Session-Id),
-//    each with its own McpServer, transport and event store (Last-Event-ID resumes a stream);
-//    DELETE ends it.
+//    each with its own McpServer and transport (session-transport.ts: JSON answers, SSE when a
+//    call streams, an event store for Last-Event-ID); DELETE ends it.
 //  - 2026-07-28: session-less. Each request carries its own protocol envelope and is answered by
 //    a fresh McpServer through the SDK's createMcpHandler.
 // The SDK's isLegacyRequest decides which era a request belongs to (the same code the SDK's own
@@ -11,7 +11,7 @@
 // for a session held by another replica is relayed there (src/http/relay/, issue #6): POST, DELETE
 // and the GET stream alike, so any replica serves any session.
 import { randomUUID } from 'node:crypto';
-import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   SUPPORTED_PROTOCOL_VERSIONS,
   createMcpHandler,
@@ -25,11 +25,11 @@ import { requireJsonPost } from '../http/body.js';
 import { toolCallIds } from '../http/concurrency.js';
 import type { HttpContext } from '../http/context.js';
 import { methodNotAllowed, refuse, requestIdOf, sendJsonRpcError } from '../http/errors.js';
-import { MemoryEventStore } from '../http/event-store.js';
 import { depsForPrincipal } from '../http/impersonation.js';
 import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../http/principal.js';
 import type { Session } from '../http/sessions.js';
 import { createServer } from '../mcp/server.js';
+import { StreamableSessionTransport } from './session-transport.js';
 
 export const MCP_PATH = '/mcp';
 const MCP_METHODS = ['GET', 'POST', 'DELETE'] as const;
@@ -100,7 +100,7 @@ export function sessionRequest(ctx: HttpContext): RequestHandler {
 async function serveSession(ctx: HttpContext, sessionId: string, req: Request, res: Response): Promise<void> {
   const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
   if (!session && ctx.relay) return ctx.relay.forward(req, res, 'streamable', sessionId);
-  if (!(session?.transport instanceof NodeStreamableHTTPServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
+  if (!(session?.transport instanceof StreamableSessionTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
   if (!protocolVersionAccepted(req, res)) return;
   if (ctx.isDraining() && req.method === 'POST' && carriesRequest(req.body)) return refuse.shuttingDown(res, requestIdOf(req.body));
   if (req.method === 'POST' && !holdCallSlots(ctx, session, req, res)) return;
@@ -138,11 +138,7 @@ async function openSession(ctx: HttpContext, req: Request, res: Response, keepAl
   // requests are authenticated and sessions bound to their principal — but it must not be
   // predictable either).
   const id = randomUUID();
-  const transport = new NodeStreamableHTTPServerTransport({
-    sessionIdGenerator: () => id,
-    eventStore: new MemoryEventStore(),
-    keepAliveMs,
-  });
+  const transport = new StreamableSessionTransport({ sessionId: id, keepAliveMs });
   const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
   const session = ctx.sessions.open(id, 'streamable', principal.key, transport, () => server.close());
   if (!session) return refuse.tooManySessions(res, requestIdOf(req.body));
