@@ -54,7 +54,7 @@ function queryTokens(url: string | undefined): string[] {
 /** `url` with the value of every `token` parameter replaced by [redacted]: the form that may be logged. */
 export function redactUrl(url: string): string {
   const at = url.indexOf('?');
-  if (at < 0) return url;
+  if (at < 0 || !mayNameToken(url, at)) return url;
   const params = url
     .slice(at + 1)
     .split('&')
@@ -73,7 +73,7 @@ export function redactUrl(url: string): string {
 export function stripQueryToken(req: IncomingMessage): void {
   const url = req.url ?? '';
   const at = url.indexOf('?');
-  if (at < 0) return;
+  if (at < 0 || !mayNameToken(url, at)) return;
   const kept = url
     .slice(at + 1)
     .split('&')
@@ -82,6 +82,14 @@ export function stripQueryToken(req: IncomingMessage): void {
       return safeDecode(eq < 0 ? pair : pair.slice(0, eq)) !== QUERY_PARAM;
     });
   req.url = kept.length ? `${url.slice(0, at)}?${kept.join('&')}` : url.slice(0, at);
+}
+
+/**
+ * A parameter named `token` is spelled out or percent-encoded: a query with neither (the legacy
+ * SSE POST's `?sessionId=<uuid>`) is passed over without splitting and decoding it per request.
+ */
+function mayNameToken(url: string, queryAt: number): boolean {
+  return url.includes(QUERY_PARAM, queryAt) || url.includes('%', queryAt);
 }
 
 function safeDecode(s: string): string {

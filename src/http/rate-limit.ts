@@ -28,10 +28,15 @@ export interface RateLimitSettings {
 
 export type Verdict = { allowed: true } | { allowed: false; retryAfterSec: number };
 
+const ALLOWED: Verdict = { allowed: true };
+
 export class RateLimits {
   private readonly principal?: RateLimiterAbstract;
   private readonly failures: RateLimiterAbstract;
   private readonly redis?: Redis;
+  // When this process last counted a failed authentication: without Redis, an address can only
+  // be blocked within WINDOW_SEC + BLOCK_SEC of that, and until then no lookup is needed.
+  private lastFailureAt = -Infinity;
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -88,22 +93,25 @@ export class RateLimits {
     });
   }
 
+  // The two checks every request passes answer synchronously when nothing can refuse it (no
+  // limit set, no failure counted lately): no promise turn on the hot path (docs/benchmarks.md).
+
   /** Counts one request of `principalKey`. */
-  async request(principalKey: string): Promise<Verdict> {
-    if (!this.principal) return { allowed: true };
-    try {
-      await this.principal.consume(principalKey);
-      return { allowed: true };
-    } catch (err) {
-      return refusal(err);
-    }
+  request(principalKey: string): Verdict | Promise<Verdict> {
+    if (!this.principal) return ALLOWED;
+    return this.principal.consume(principalKey).then(() => ALLOWED, refusal);
   }
 
   /** Whether `address` is blocked for too many failed authentications (does not count anything). */
-  async addressBlocked(address: string): Promise<Verdict> {
+  addressBlocked(address: string): Verdict | Promise<Verdict> {
+    if (!this.redis && Date.now() - this.lastFailureAt > (WINDOW_SEC + BLOCK_SEC) * 1000) return ALLOWED;
+    return this.blockedState(address);
+  }
+
+  private async blockedState(address: string): Promise<Verdict> {
     const state = await this.failures.get(address).catch(() => null);
     if (state && state.consumedPoints > this.settings.authFailuresPerMinute && state.msBeforeNext > 0) return { allowed: false, retryAfterSec: seconds(state.msBeforeNext) };
-    return { allowed: true };
+    return ALLOWED;
   }
 
   /**
@@ -111,6 +119,7 @@ export class RateLimits {
    * (0 while under half the budget), and whether the address is now blocked.
    */
   async authFailed(address: string): Promise<{ delayMs: number; blocked: boolean }> {
+    this.lastFailureAt = Date.now();
     let consumed: number;
     try {
       consumed = (await this.failures.consume(address)).consumedPoints;
@@ -131,7 +140,7 @@ export class RateLimits {
 function refusal(err: unknown): Verdict {
   // A store error (not a RateLimiterRes) lets the request through: the insurance limiter has
   // already been tried, and refusing every request because a counter failed helps nobody.
-  if (!(err instanceof RateLimiterRes)) return { allowed: true };
+  if (!(err instanceof RateLimiterRes)) return ALLOWED;
   return { allowed: false, retryAfterSec: seconds(err.msBeforeNext) };
 }
 
@@ -139,28 +148,35 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /** Before auth: an address blocked for failed authentications gets 429 without a credential check. */
 export function addressLimitGuard(limits: RateLimits, audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
-  return async (req, res, next) => {
+  return (req, res, next) => {
     const ip = clientIp(req);
-    const verdict = await limits.addressBlocked(ip);
-    if (verdict.allowed) return next();
-    rateLimited.inc({ scope: 'address' });
-    audit.refusal(req, ip, { event: 'rate_limited', scope: 'address', retryAfterSec: verdict.retryAfterSec });
-    closeIfBodyPending(req, res);
-    refuse.rateLimited(res, verdict.retryAfterSec);
+    whenSettled(limits.addressBlocked(ip), (verdict) => {
+      if (verdict.allowed) return next();
+      rateLimited.inc({ scope: 'address' });
+      audit.refusal(req, ip, { event: 'rate_limited', scope: 'address', retryAfterSec: verdict.retryAfterSec });
+      closeIfBodyPending(req, res);
+      refuse.rateLimited(res, verdict.retryAfterSec);
+    });
   };
 }
 
 /** After auth: --rate-limit-per-minute requests per principal (per address when unauthenticated). */
 export function principalLimitGuard(limits: RateLimits, audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
-  return async (req, res, next) => {
+  return (req, res, next) => {
     const principal = principalOf(req);
     const ip = clientIp(req);
     const key = !principal || principal.method === 'none' ? `address:${ip}` : principal.key;
-    const verdict = await limits.request(key);
-    if (verdict.allowed) return next();
-    rateLimited.inc({ scope: 'principal' });
-    audit.refusal(req, ip, { event: 'rate_limited', scope: 'principal', retryAfterSec: verdict.retryAfterSec });
-    closeIfBodyPending(req, res);
-    refuse.rateLimited(res, verdict.retryAfterSec);
+    whenSettled(limits.request(key), (verdict) => {
+      if (verdict.allowed) return next();
+      rateLimited.inc({ scope: 'principal' });
+      audit.refusal(req, ip, { event: 'rate_limited', scope: 'principal', retryAfterSec: verdict.retryAfterSec });
+      closeIfBodyPending(req, res);
+      refuse.rateLimited(res, verdict.retryAfterSec);
+    });
   };
+}
+
+function whenSettled(verdict: Verdict | Promise<Verdict>, then: (verdict: Verdict) => void): void {
+  if (verdict instanceof Promise) void verdict.then(then);
+  else then(verdict);
 }
