@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { ControlPlane } from '../e2e/controlplane/start.js';
 import type { TransportName } from '../load/lib/clients.js';
 import { simpleRequest } from '../load/lib/http.js';
-import { repoRoot, serverArgs, startEchoServer, startMcpServer, supportedFlags, type ChildServer, type McpServerOptions } from '../load/lib/processes.js';
+import { buildServer, repoRoot, serverArgs, startEchoServer, startMcpServer, supportedFlags, type ChildServer, type McpServerOptions } from '../load/lib/processes.js';
 import { scrapeApiserver, scrapeServer, sumOf, type PromSample } from '../load/lib/prometheus.js';
 import { chartFor, evaluate, renderMarkdown, targetDefs, type ApiRequestsRecord, type BenchResults, type IdleSessionsRecord, type ScenarioRecord } from '../load/lib/report.js';
 import { heapAfterGcMb, runClosedLoop, type LoadTarget, type ScenarioResult, type ToolCall } from '../load/lib/runner.js';
@@ -115,6 +115,8 @@ async function main(): Promise<number> {
     kubeconfigPath = plane.kubeconfigPath;
   }
   await ensureBenchCluster(kubeconfigPath);
+  log('building the server (dist/, as the image runs it)');
+  buildServer();
   const known = supportedFlags();
   const serverOptions: McpServerOptions = { kubeconfigPath, maxSessions: MAX_SESSIONS, token: values.token, inspect: true };
   serverFlags = serverArgs(serverOptions, known);

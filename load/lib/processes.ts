@@ -33,13 +33,15 @@ export interface SpawnOptions {
   nodeFlags?: string[];
   /** Opens the V8 inspector on a free loopback port, for heap figures after a full GC. */
   inspect?: boolean;
+  /** The script is TypeScript, run through tsx (the harness's own servers); default: plain node. */
+  typescript?: boolean;
   timeoutMs?: number;
 }
 
-/** Starts `node --import tsx <args>` and waits until it prints a http://127.0.0.1:… URL. */
+/** Starts `node [--import tsx] <args>` and waits until it prints a http://127.0.0.1:… URL. */
 export async function spawnServer(options: SpawnOptions): Promise<ChildServer> {
-  const nodeFlags = [...(options.nodeFlags ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...options.args], {
+  const nodeFlags = [...(options.nodeFlags ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(options.typescript ? ['--import', 'tsx'] : [])];
+  const child = spawn(process.execPath, [...nodeFlags, ...options.args], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,9 +105,19 @@ export interface McpServerOptions {
   inspect?: boolean;
 }
 
+/**
+ * The server is measured as the image runs it: the compiled dist/main.js under plain node (no
+ * tsx loader, no source maps), built from the working tree first.
+ */
+export const SERVER_ENTRY = 'dist/main.js';
+
+export function buildServer(): void {
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit', timeout: 300_000 });
+}
+
 /** The flags this build of the server knows (from --help): the harness runs against older and newer builds. */
 export function supportedFlags(): Set<string> {
-  const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--help'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const help = execFileSync(process.execPath, [SERVER_ENTRY, '--help'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
   return new Set(help.match(/--[a-z][a-z-]*/g) ?? []);
 }
 
@@ -115,7 +127,7 @@ export function supportedFlags(): Set<string> {
  * calls per second on purpose. Each is passed only when this build knows it.
  */
 export function serverArgs(options: McpServerOptions, known: Set<string>): string[] {
-  const args = ['src/main.ts', '--transport', 'http', '--host', '127.0.0.1', '--port', '0', '--max-sessions', String(options.maxSessions), '--log-level', options.logLevel ?? 'info'];
+  const args = [SERVER_ENTRY, '--transport', 'http', '--host', '127.0.0.1', '--port', '0', '--max-sessions', String(options.maxSessions), '--log-level', options.logLevel ?? 'info'];
   const optional: [string, string][] = [
     // The harness's own sessions end explicitly; nothing should expire during a 10-minute soak.
     ['--session-idle-timeout', '3600'],
@@ -138,5 +150,5 @@ export function startMcpServer(options: McpServerOptions, known: Set<string> = s
 }
 
 export function startEchoServer(): Promise<ChildServer> {
-  return spawnServer({ name: 'echo server', args: ['load/echo-server.ts', '--port', '0'] });
+  return spawnServer({ name: 'echo server', args: ['load/echo-server.ts', '--port', '0'], typescript: true });
 }

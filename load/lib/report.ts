@@ -44,7 +44,7 @@ export interface BenchResults {
     node: string;
     machine: { cpus: number; cpu_model: string; memory_gib: number; loadavg_before: number[] };
     git_commit: string | null;
-    /** The server's command line after `node --import tsx`. */
+    /** The server's command line after `node`. */
     server_flags: string[];
     duration_s: number;
     notes: string[];
@@ -145,7 +145,7 @@ export function renderMarkdown(results: BenchResults, svgFile: string): string {
   lines.push(`# cnpg-mcp load run — ${m.mode}, ${m.date}`);
   lines.push('');
   lines.push(
-    `Server: \`node --import tsx ${m.server_flags.join(' ')}\`. Node ${m.node}, ${m.machine.cpus} × ${m.machine.cpu_model}, ${m.machine.memory_gib} GiB; load average before the run ${m.machine.loadavg_before.map((v) => v.toFixed(2)).join(' / ')}; commit ${m.git_commit ?? 'unknown'}; ${n(m.duration_s)} s in all. Tool under load: \`get_cluster_status\` on a Cluster served from the watch cache. The harness, the server and the local control plane share the same cores.`,
+    `Server: \`node ${m.server_flags.join(' ')}\`. Node ${m.node}, ${m.machine.cpus} × ${m.machine.cpu_model}, ${m.machine.memory_gib} GiB; load average before the run ${m.machine.loadavg_before.map((v) => v.toFixed(2)).join(' / ')}; commit ${m.git_commit ?? 'unknown'}; ${n(m.duration_s)} s in all. Tool under load: \`get_cluster_status\` on a Cluster served from the watch cache. The harness, the server and the local control plane share the same cores.`,
   );
   for (const note of m.notes) lines.push('', `> ${note}`);
   lines.push('', `![throughput and p99 against clients](${svgFile})`, '');

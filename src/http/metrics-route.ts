@@ -14,19 +14,14 @@ const METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PAT
 
 export const httpMetrics: RequestHandler = (req, res, next) => {
   const started = process.hrtime.bigint();
-  let recorded = false;
-  // 'finish' when the response was sent whole, 'close' when the connection ended first.
-  const record = () => {
-    if (recorded) return;
-    recorded = true;
+  // A response emits 'close' once, whether it was sent whole or its connection ended first.
+  res.once('close', () => {
     const path = req.path.toLowerCase();
     const route = ROUTES.has(path) ? path : path.startsWith('/.well-known/oauth-protected-resource/') ? '/.well-known/oauth-protected-resource' : 'other';
     const method = METHODS.has(req.method) ? req.method : 'other';
     httpRequests.inc({ route, method, status: String(res.statusCode) });
     httpDuration.observe({ route, method }, Number(process.hrtime.bigint() - started) / 1e9);
-  };
-  res.once('finish', record);
-  res.once('close', record);
+  });
   next();
 };
 
