@@ -124,7 +124,9 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
     if (transport === 'http') return next();
     const started = process.hrtime.bigint();
     const path = redactUrl(req.originalUrl);
-    res.once('close', () => {
+    // on(), not once(): a response emits 'close' once, and once() adds a wrapper (~180 bytes) to
+    // every response, which an idle stream keeps for as long as it stays open.
+    res.on('close', () => {
       const principal = principalOf(req);
       const rpc = describeBody(req.body);
       const session = req.header('mcp-session-id') ?? stringOr(req.query.sessionId) ?? headerOr(res.getHeader('mcp-session-id')) ?? (res.locals.auditSession as string | undefined);

@@ -14,8 +14,9 @@ const METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PAT
 
 export const httpMetrics: RequestHandler = (req, res, next) => {
   const started = process.hrtime.bigint();
-  // A response emits 'close' once, whether it was sent whole or its connection ended first.
-  res.once('close', () => {
+  // A response emits 'close' once, whether it was sent whole or its connection ended first
+  // (on(), not once(): once() wraps the listener anew, and a stream may stay open for days).
+  res.on('close', () => {
     const path = req.path.toLowerCase();
     const route = ROUTES.has(path) ? path : path.startsWith('/.well-known/oauth-protected-resource/') ? '/.well-known/oauth-protected-resource' : 'other';
     const method = METHODS.has(req.method) ? req.method : 'other';

@@ -51,6 +51,9 @@ export interface SessionRegistryOptions {
   announcer?: SessionAnnouncer;
 }
 
+// What `announced` is when there is no announcer: one settled promise for every session.
+const ANNOUNCED: Promise<void> = Promise.resolve();
+
 export class SessionRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly perOwner = new Map<string, number>();
@@ -58,6 +61,8 @@ export class SessionRegistry {
   private exchanges = 0;
   private readonly sweeper: NodeJS.Timeout;
   private readonly now: () => number;
+  // Handed to every session's SessionActivity: one function, not one closure per session.
+  private readonly onActivity = () => this.changed();
 
   constructor(private readonly options: SessionRegistryOptions) {
     this.now = options.now ?? Date.now;
@@ -95,7 +100,7 @@ export class SessionRegistry {
    */
   open(id: string, kind: SessionKind, owner: string, transport: Transport, close: () => Promise<void>): Session | undefined {
     if (this.roomFor(owner) !== undefined || this.entries.has(id)) return undefined;
-    const entry: Entry = { id, kind, owner, transport, activity: new SessionActivity(() => this.changed(), this.now), close, announced: Promise.resolve() };
+    const entry: Entry = { id, kind, owner, transport, activity: new SessionActivity(this.onActivity, this.now), close, announced: ANNOUNCED };
     this.entries.set(id, entry);
     if (this.options.announcer) entry.announced = this.options.announcer.announce(entry);
     this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);

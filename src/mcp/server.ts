@@ -5,7 +5,8 @@
 // over a tool catalog computed once per mode (src/mcp/catalog.ts). McpServer would register
 // every tool and convert its schemas again for each session and each tools/list: ~170 µs and
 // ~67 KB per session, which sessions-per-request and 10,000 idle SSE sessions cannot afford.
-import { ProtocolError, ProtocolErrorCode, Server, type ServerContext } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, Server, type ServerContext, type ServerOptions } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { CnpgClient } from '../cnpg/client.js';
 import type { Logger } from '../log.js';
 import { SERVER_NAME, SERVER_VERSION } from '../version.js';
@@ -58,16 +59,25 @@ function buildHandlers(deps: ServerDeps) {
 // One set of handler closures per deps object (per process, or per impersonated principal).
 const handlersByDeps = new WeakMap<ServerDeps, Handlers>();
 
+const SERVER_INFO = Object.freeze({ name: SERVER_NAME, version: SERVER_VERSION });
+// Built once: every session would otherwise get its own options and, through the SDK's default,
+// its own JSON Schema validator (and, the first time it validated anything, its own Ajv). The
+// validator compiles the server's own schemas and keeps no session data. The SDK copies
+// `capabilities` into each Server and merges into new objects; frozen, so that a future SDK
+// writing into the shared ones fails loudly instead of leaking one session's state into another.
+const SERVER_OPTIONS: ServerOptions = {
+  instructions: INSTRUCTIONS,
+  capabilities: Object.freeze({ tools: Object.freeze({}), resources: Object.freeze({}), prompts: Object.freeze({}), logging: Object.freeze({}) }),
+  jsonSchemaValidator: new AjvJsonSchemaValidator(),
+};
+
 export function createServer(deps: ServerDeps): Server {
   let h = handlersByDeps.get(deps);
   if (!h) {
     h = buildHandlers(deps);
     handlersByDeps.set(deps, h);
   }
-  const server = new Server(
-    { name: SERVER_NAME, version: SERVER_VERSION },
-    { instructions: INSTRUCTIONS, capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} } },
-  );
+  const server = new Server(SERVER_INFO, SERVER_OPTIONS);
   server.setRequestHandler('tools/list', h.listTools);
   server.setRequestHandler('tools/call', h.callTool);
   server.setRequestHandler('resources/list', h.listResources);

@@ -134,11 +134,14 @@ function closePlain(server: Server): Promise<void> {
 function trackResponses(server: Server): { active(): number; onIdle(fn: () => void): void } {
   let active = 0;
   const waiters = new Set<() => void>();
+  // One listener for every response rather than a closure each, added with on() since a response
+  // emits 'close' once (once() would wrap it anew for each): a stream may stay open for days.
+  const closed = () => {
+    if (--active === 0) for (const fn of waiters) fn();
+  };
   server.on('request', (_req, res) => {
     active++;
-    res.once('close', () => {
-      if (--active === 0) for (const fn of waiters) fn();
-    });
+    res.on('close', closed);
   });
   return { active: () => active, onIdle: (fn) => void waiters.add(fn) };
 }
