@@ -27,13 +27,13 @@ import {
 import type { Request, Response } from 'express';
 import { sendJsonRpcError } from '../http/errors.js';
 import { MemoryEventStore, PRIMING } from '../http/event-store.js';
+import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from '../http/keepalive.js';
 
 /** The SDK's bound on one batch, kept so both transports refuse the same bodies. */
 const MAX_BATCH = 100;
 /** The stream id of the session's GET stream in the event store (POST streams get a UUID). */
 const STANDALONE = 'get';
 const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive' };
-const KEEPALIVE = ': keepalive\n\n';
 
 type Kind = 'request' | 'notification' | 'response';
 
@@ -44,6 +44,7 @@ class Exchange {
   /** Undefined once the exchange is over or its client went away. */
   res: Response | undefined;
   streaming = false;
+  /** Until the POST becomes a stream: when it does at the latest. */
   timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,10 +61,11 @@ class Exchange {
     return true;
   }
 
-  stopTimer(): void {
-    // clearTimeout clears an interval too.
+  /** Stops the upgrade timer and, once streaming, the keep-alive comments. */
+  quiet(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.streaming && this.res) stopKeepalive(this.res);
   }
 }
 
@@ -87,7 +89,7 @@ export class StreamableSessionTransport implements Transport {
   private readonly events = new MemoryEventStore();
   private readonly byRequest = new Map<RequestId, Exchange>();
   private readonly byStream = new Map<string, Exchange>();
-  private standalone: { res: Response; keepalive: NodeJS.Timeout | undefined } | undefined;
+  private standalone: Response | undefined;
 
   constructor(private readonly options: SessionTransportOptions) {}
 
@@ -128,15 +130,15 @@ export class StreamableSessionTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     for (const exchange of this.byStream.values()) {
-      exchange.stopTimer();
+      exchange.quiet();
       exchange.res?.end();
       exchange.res = undefined;
     }
     this.byStream.clear();
     this.byRequest.clear();
     if (this.standalone) {
-      clearInterval(this.standalone.keepalive);
-      this.standalone.res.end();
+      stopKeepalive(this.standalone);
+      this.standalone.end();
       this.standalone = undefined;
     }
     this.onclose?.();
@@ -181,11 +183,11 @@ export class StreamableSessionTransport implements Transport {
       this.byRequest.set(id, exchange);
     }
     this.byStream.set(exchange.streamId, exchange);
-    res.once('close', () => this.detach(exchange, res));
+    res.on('close', () => this.detach(exchange, res));
     if (messages.some(asksForProgress)) this.openStream(exchange, '');
     else if (this.options.keepAliveMs > 0) {
       // Still unanswered after the keep-alive interval: become a stream, so bytes keep flowing.
-      exchange.timer = setTimeout(() => this.openStream(exchange, KEEPALIVE), this.options.keepAliveMs);
+      exchange.timer = setTimeout(() => this.openStream(exchange, KEEPALIVE_COMMENT), this.options.keepAliveMs);
     }
     for (const message of messages) this.onmessage?.(message, extra);
   }
@@ -226,7 +228,7 @@ export class StreamableSessionTransport implements Transport {
     }
     exchange.res = res;
     exchange.streaming = false;
-    res.once('close', () => this.detach(exchange, res));
+    res.on('close', () => this.detach(exchange, res));
     this.openStream(exchange, missed);
   }
 
@@ -234,11 +236,11 @@ export class StreamableSessionTransport implements Transport {
     res.writeHead(200, this.sseHeaders());
     if (first) res.write(first);
     else res.flushHeaders();
-    const standalone = { res, keepalive: this.keepalive(res) };
-    this.standalone = standalone;
-    res.once('close', () => {
-      clearInterval(standalone.keepalive);
-      if (this.standalone === standalone) this.standalone = undefined;
+    this.keepalive(res);
+    this.standalone = res;
+    res.on('close', () => {
+      stopKeepalive(res);
+      if (this.standalone === res) this.standalone = undefined;
     });
   }
 
@@ -246,7 +248,7 @@ export class StreamableSessionTransport implements Transport {
   private sendUnrelated(message: JSONRPCMessage): void {
     if (!('method' in message)) throw new Error('a response must answer a request of this session');
     const eventId = this.events.store(STANDALONE, message);
-    this.standalone?.res.write(sseEvent(message, eventId));
+    this.standalone?.write(sseEvent(message, eventId));
   }
 
   /** Sends a message on the exchange's stream (opening it first if the POST was still waiting). */
@@ -261,18 +263,18 @@ export class StreamableSessionTransport implements Transport {
     const { res } = exchange;
     if (exchange.streaming || !res) return;
     exchange.streaming = true;
-    exchange.stopTimer();
+    exchange.quiet();
     // A priming event (an id, no data) lets the client resume even before the first message;
     // clients older than 2025-11-25 cannot parse an event without data.
     const priming = this.primes() ? `id: ${this.events.store(exchange.streamId, PRIMING)}\ndata: \n\n` : '';
     res.writeHead(200, this.sseHeaders());
     res.write(priming + first);
-    exchange.timer = this.keepalive(res);
+    this.keepalive(res);
   }
 
   /** Every request of the exchange is answered: one JSON body, or the end of its stream. */
   private finish(exchange: Exchange): void {
-    exchange.stopTimer();
+    exchange.quiet();
     this.byStream.delete(exchange.streamId);
     const { res } = exchange;
     exchange.res = undefined;
@@ -294,16 +296,13 @@ export class StreamableSessionTransport implements Transport {
    */
   private detach(exchange: Exchange, res: Response): void {
     if (exchange.res !== res) return;
-    exchange.stopTimer();
+    exchange.quiet();
     exchange.res = undefined;
     exchange.streaming = true;
   }
 
-  private keepalive(res: Response): NodeJS.Timeout | undefined {
-    if (this.options.keepAliveMs <= 0) return undefined;
-    const timer = setInterval(() => res.write(KEEPALIVE), this.options.keepAliveMs);
-    timer.unref();
-    return timer;
+  private keepalive(res: Response): void {
+    if (this.options.keepAliveMs > 0) startKeepalive(res, this.options.keepAliveMs);
   }
 
   private sseHeaders(): Record<string, string> {
