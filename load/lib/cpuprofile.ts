@@ -42,8 +42,9 @@ export function originOf(url: string, functionName: string): string {
     if (pkg.startsWith('@modelcontextprotocol/')) return `MCP SDK (${pkg.slice('@modelcontextprotocol/'.length)})`;
     return pkg;
   }
-  const src = /\/(src|load|e2e|spec)\/(.*)$/.exec(url);
-  if (src) return `ours (${src[1]}/)`;
+  const src = /\/(src|dist|load|e2e|spec)\/(.*)$/.exec(url);
+  // dist/ is src/ compiled: the benchmark runs the built server.
+  if (src) return `ours (${src[1] === 'dist' ? 'src' : src[1]}/)`;
   return url;
 }
 

@@ -54,6 +54,7 @@ describe('CPU profile summary', () => {
     expect(originOf('file:///w/node_modules/@modelcontextprotocol/server/dist/index.mjs', 'f')).toBe('MCP SDK (server)');
     expect(originOf('file:///w/node_modules/@modelcontextprotocol/node/node_modules/@hono/node-server/dist/index.mjs', 'f')).toBe('@hono/node-server');
     expect(originOf('file:///w/src/http/app.ts', 'f')).toBe('ours (src/)');
+    expect(originOf('file:///w/dist/http/app.js', 'f')).toBe('ours (src/)');
     expect(originOf('node:internal/streams/writable', 'f')).toBe('node core');
     expect(originOf('', '(garbage collector)')).toBe('gc');
   });

@@ -129,7 +129,8 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
     res.on('close', () => {
       const principal = principalOf(req);
       const rpc = describeBody(req.body);
-      const session = req.header('mcp-session-id') ?? stringOr(req.query.sessionId) ?? headerOr(res.getHeader('mcp-session-id')) ?? (res.locals.auditSession as string | undefined);
+      // res.locals first: the transports note the session there, and req.query parses the URL anew on every read.
+      const session = req.header('mcp-session-id') ?? (res.locals.auditSession as string | undefined) ?? stringOr(req.query.sessionId) ?? headerOr(res.getHeader('mcp-session-id'));
       audit.write({
         event: 'mcp_request',
         principal: principal?.id,

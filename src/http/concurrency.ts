@@ -4,6 +4,9 @@
 import type { RequestId } from '@modelcontextprotocol/server';
 import { callsRefused } from '../metrics.js';
 
+// No limit: nothing to count, hold or release. Shared, never written to.
+const NO_SLOTS: readonly (() => void)[] = Object.freeze([]);
+
 export class CallLimiter {
   private running = 0;
 
@@ -16,11 +19,12 @@ export class CallLimiter {
 
   /**
    * Takes `count` slots at once, or none. Returns one release function per slot (each
-   * idempotent), or undefined when they do not fit.
+   * idempotent), or undefined when they do not fit. Without a limit there is nothing to hold:
+   * no slots (and no per-call bookkeeping on the hot path).
    */
-  acquire(count: number): (() => void)[] | undefined {
-    if (count === 0) return [];
-    if (this.max > 0 && this.running + count > this.max) {
+  acquire(count: number): readonly (() => void)[] | undefined {
+    if (count === 0 || this.max === 0) return NO_SLOTS;
+    if (this.running + count > this.max) {
       callsRefused.inc({ limit: 'concurrent_calls' });
       return undefined;
     }

@@ -4,13 +4,14 @@
 // The stream is the session: when it closes, the session and its McpServer go with it. The
 // session belongs to the principal that opened the stream: a POST by anyone else finds no
 // session (404, as for an unknown id).
-import { isJSONRPCRequest, parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { Router, type Request, type RequestHandler } from 'express';
 import { observeTransport } from '../http/activity.js';
 import { noteSession } from '../http/audit.js';
 import { requireJsonPost } from '../http/body.js';
 import { toolCallIds } from '../http/concurrency.js';
+import { jsonRpcKind } from '../http/jsonrpc.js';
 import type { HttpContext } from '../http/context.js';
 import { methodNotAllowed, refuse, requestIdOf } from '../http/errors.js';
 import { depsForPrincipal } from '../http/impersonation.js';
@@ -76,19 +77,18 @@ function leaveRouting(req: Request): void {
 /** POST /messages: one client message for a session, delivered here or relayed to the replica holding it. */
 export function deliverMessage(ctx: HttpContext): RequestHandler {
   return async (req, res) => {
+    // Express parses the query anew on every read of req.query: read once, and hand it to the audit line.
     const sessionId = req.query.sessionId;
     if (typeof sessionId !== 'string' || sessionId === '') return refuse.invalidRequest(res, 'the sessionId query parameter is required');
+    noteSession(res, sessionId);
     const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
     if (!session && ctx.relay) return ctx.relay.forward(req, res, 'sse', sessionId);
     if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
-    let message: JSONRPCMessage;
-    try {
-      // Validated here so a bad message never reaches the SDK's answer, which echoes the body.
-      message = parseJSONRPCMessage(req.body);
-    } catch {
-      return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', requestIdOf(req.body));
-    }
-    if (ctx.isDraining() && isJSONRPCRequest(message)) return refuse.shuttingDown(res, message.id);
+    // Checked here so a bad message never reaches the SDK's answer, which echoes the body.
+    const kind = jsonRpcKind(req.body);
+    if (kind === undefined) return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', requestIdOf(req.body));
+    const message = req.body as JSONRPCMessage;
+    if (ctx.isDraining() && kind === 'request') return refuse.shuttingDown(res, requestIdOf(message));
     // A tool call holds a slot of --max-concurrent-calls until its answer goes out on the stream.
     const [callId] = toolCallIds(message);
     const slots = ctx.calls.acquire(callId === undefined ? 0 : 1);

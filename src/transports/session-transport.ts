@@ -25,8 +25,10 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
+import { Deadlines } from '../http/deadlines.js';
 import { sendJsonRpcError } from '../http/errors.js';
 import { MemoryEventStore, PRIMING } from '../http/event-store.js';
+import { jsonRpcKind } from '../http/jsonrpc.js';
 import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from '../http/keepalive.js';
 
 /** The SDK's bound on one batch, kept so both transports refuse the same bodies. */
@@ -35,8 +37,6 @@ const MAX_BATCH = 100;
 const STANDALONE = 'get';
 const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive' };
 
-type Kind = 'request' | 'notification' | 'response';
-
 /** One POST that carried requests: its response, and the answers it still waits for. */
 class Exchange {
   /** The requests' answers in request order; undefined until sent. */
@@ -44,10 +44,9 @@ class Exchange {
   /** Undefined once the exchange is over or its client went away. */
   res: Response | undefined;
   streaming = false;
-  /** Until the POST becomes a stream: when it does at the latest. */
-  timer: NodeJS.Timeout | undefined;
 
   constructor(
+    readonly transport: StreamableSessionTransport,
     readonly streamId: string,
     res: Response,
     /** The body was an array: the JSON answer is one too (JSON-RPC batch). */
@@ -61,12 +60,20 @@ class Exchange {
     return true;
   }
 
-  /** Stops the upgrade timer and, once streaming, the keep-alive comments. */
+  /** Stops waiting for the upgrade deadline and, once streaming, the keep-alive comments. */
   quiet(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    lateAnswers.get(this.transport.keepAliveMs)?.delete(this);
     if (this.streaming && this.res) stopKeepalive(this.res);
   }
+}
+
+// The POSTs still waiting for their answers, per keep-alive interval: one timer for all of them.
+const lateAnswers = new Map<number, Deadlines<Exchange>>();
+
+function upgradeWhenLate(exchange: Exchange, ms: number): void {
+  let deadlines = lateAnswers.get(ms);
+  if (!deadlines) lateAnswers.set(ms, (deadlines = new Deadlines(ms, (late) => late.transport.answerIsLate(late))));
+  deadlines.add(exchange);
 }
 
 export interface SessionTransportOptions {
@@ -92,6 +99,15 @@ export class StreamableSessionTransport implements Transport {
   private standalone: Response | undefined;
 
   constructor(private readonly options: SessionTransportOptions) {}
+
+  get keepAliveMs(): number {
+    return this.options.keepAliveMs;
+  }
+
+  /** No answer after the keep-alive interval: the POST becomes a stream, so bytes keep flowing. */
+  answerIsLate(exchange: Exchange): void {
+    this.openStream(exchange, KEEPALIVE_COMMENT);
+  }
 
   async start(): Promise<void> {}
 
@@ -154,7 +170,7 @@ export class StreamableSessionTransport implements Transport {
     if (messages.length === 0 || messages.length > MAX_BATCH) {
       return sendJsonRpcError(res, 400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
     }
-    const kinds = messages.map(kindOf);
+    const kinds = messages.map(jsonRpcKind);
     if (kinds.includes(undefined)) return sendJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON-RPC message');
 
     const initialize = messages.find((m, i) => kinds[i] === 'request' && (m as { method: string }).method === 'initialize');
@@ -177,7 +193,7 @@ export class StreamableSessionTransport implements Transport {
       return sendJsonRpcError(res, 400, -32600, 'Invalid Request: a request id is already awaiting its answer in this session');
     }
 
-    const exchange = new Exchange(randomUUID(), res, batch);
+    const exchange = new Exchange(this, randomUUID(), res, batch);
     for (const id of ids) {
       exchange.answers.set(id, undefined);
       this.byRequest.set(id, exchange);
@@ -185,10 +201,7 @@ export class StreamableSessionTransport implements Transport {
     this.byStream.set(exchange.streamId, exchange);
     res.on('close', () => this.detach(exchange, res));
     if (messages.some(asksForProgress)) this.openStream(exchange, '');
-    else if (this.options.keepAliveMs > 0) {
-      // Still unanswered after the keep-alive interval: become a stream, so bytes keep flowing.
-      exchange.timer = setTimeout(() => this.openStream(exchange, KEEPALIVE_COMMENT), this.options.keepAliveMs);
-    }
+    else if (this.options.keepAliveMs > 0) upgradeWhenLate(exchange, this.options.keepAliveMs);
     for (const message of messages) this.onmessage?.(message, extra);
   }
 
@@ -333,23 +346,6 @@ export class StreamableSessionTransport implements Transport {
     }
     return true;
   }
-}
-
-/**
- * The JSON-RPC 2.0 envelope check, and nothing more: the SDK's Protocol validates each request's
- * params against its method's schema when it dispatches it.
- */
-function kindOf(message: unknown): Kind | undefined {
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
-  const { jsonrpc, method, id, params } = message as Record<string, unknown>;
-  if (jsonrpc !== '2.0') return undefined;
-  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
-  if (typeof method === 'string') {
-    if (params !== undefined && (typeof params !== 'object' || params === null)) return undefined;
-    if (id === undefined) return 'notification';
-    return validId ? 'request' : undefined;
-  }
-  return validId && ('result' in message || 'error' in message) ? 'response' : undefined;
 }
 
 function asksForProgress(message: JSONRPCMessage): boolean {
