@@ -7,8 +7,8 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
-import { deliverMessage, legacySseRoutes } from '../transports/legacy-sse.js';
-import { sessionRequest, streamableRoutes } from '../transports/streamable.js';
+import { MESSAGES_PATH, SSE_PATH, deliverMessage, legacySseRoutes } from '../transports/legacy-sse.js';
+import { MCP_PATH, sessionRequest, streamableRoutes } from '../transports/streamable.js';
 import type { AuditSink } from './audit.js';
 import { requireJsonPost } from './body.js';
 import { CallLimiter } from './concurrency.js';
@@ -23,6 +23,7 @@ import { ReadinessProbe, type ReadinessOptions } from './readiness.js';
 import { TARGET_PATHS } from './relay/owner.js';
 import { SessionRelay, type RelayTimings } from './relay/relay.js';
 import { HttpSecurity } from './security.js';
+import { forPathsUnder, sequence } from './sequence.js';
 import { SessionRegistry } from './sessions.js';
 import { wellKnownRoutes } from './well-known.js';
 
@@ -106,18 +107,23 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy !== undefined) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
-  app.use(httpMetrics);
-  app.use((_req, res, next) => {
-    res.set('X-Content-Type-Options', 'nosniff');
-    next();
-  });
-  app.use(healthRoutes(probe, () => draining));
-  app.use(wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken }));
-  for (const guard of guards) app.use(guard.handle);
+  // Layers are few on purpose (sequence.ts): the order is the one above.
+  app.use(
+    sequence([
+      httpMetrics,
+      (_req, res, next) => {
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        next();
+      },
+      forPathsUnder(['/health', '/readyz'], healthRoutes(probe, () => draining)),
+      forPathsUnder(['/.well-known/'], wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken })),
+    ]),
+  );
+  app.use(sequence(guards.map((guard) => guard.handle)));
   // With --metrics-port, /metrics lives there (unauthenticated) and the main port has none.
   if (config.metricsPort === undefined) app.get(METRICS_PATH, serveMetrics);
-  app.use(legacySseRoutes(ctx));
-  app.use(streamable.router);
+  app.use(forPathsUnder([MCP_PATH], streamable.router));
+  app.use(forPathsUnder([SSE_PATH, MESSAGES_PATH], legacySseRoutes(ctx)));
   app.use(notFound);
   app.use(finalErrorHandler(logger));
 
