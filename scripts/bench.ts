@@ -218,7 +218,13 @@ async function main(): Promise<number> {
   const echoAt = new Map(scenarios.filter((s) => s.transport === 'echo').map((s) => [s.clients, s.rps]));
   const baselineRecord = scenarios.find((s) => s.group === 'baseline');
   // Only closed loops of one call in flight per client compare with echo (not long-session's 8 on one session).
-  for (const s of scenarios) if (['main', 'sweep', 'soak'].includes(s.group) && s.transport !== 'echo') s.echo_ratio = ratio(s.rps, echoAt.get(s.clients) ?? baselineRecord?.rps);
+  const echoCpuAt = new Map(scenarios.filter((s) => s.transport === 'echo').map((s) => [s.clients, s.cpu_us_per_call]));
+  for (const s of scenarios) {
+    if (!['main', 'sweep', 'soak'].includes(s.group) || s.transport === 'echo') continue;
+    s.echo_ratio = ratio(s.rps, echoAt.get(s.clients) ?? baselineRecord?.rps);
+    const echoCpu = echoCpuAt.get(s.clients) ?? baselineRecord?.cpu_us_per_call;
+    s.echo_cpu_ratio = s.cpu_us_per_call === null || !echoCpu ? null : ratio(s.cpu_us_per_call, echoCpu);
+  }
 
   const date = new Date();
   const partial = {

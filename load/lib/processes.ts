@@ -111,6 +111,9 @@ export interface McpServerOptions {
  */
 export const SERVER_ENTRY = 'dist/main.js';
 
+/** The environment the image sets (Dockerfile ENV; spec/deploy/image.spec.ts checks they agree). */
+export const IMAGE_ENV = { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=16' } as const;
+
 export function buildServer(): void {
   execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit', timeout: 300_000 });
 }
@@ -144,7 +147,7 @@ export function startMcpServer(options: McpServerOptions, known: Set<string> = s
   return spawnServer({
     name: 'cnpg-mcp',
     args: serverArgs(options, known),
-    env: { KUBECONFIG: options.kubeconfigPath, ...(options.token ? { AUTH_TOKENS: options.token } : {}) },
+    env: { ...IMAGE_ENV, KUBECONFIG: options.kubeconfigPath, ...(options.token ? { AUTH_TOKENS: options.token } : {}) },
     inspect: options.inspect,
   });
 }

@@ -5,6 +5,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { IMAGE_ENV } from '../../load/lib/processes.js';
 import { only, readRenderedManifests, repoRoot } from '../../scripts/helm.js';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -28,6 +29,11 @@ describe('Dockerfile', () => {
     expect(runtime).not.toMatch(/npm (ci|install)/);
     expect(runtime).toMatch(/COPY --from=deps \/app\/node_modules/);
     expect(runtime).toMatch(/COPY --from=build \/app\/dist/);
+  });
+
+  it('sets the environment the benchmark runs its server with', () => {
+    const env = /^ENV (.+)$/m.exec(runtime)![1]!;
+    expect(Object.fromEntries(env.split(/\s+/).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))).toEqual(IMAGE_ENV);
   });
 
   it('runs as uid 10001, the uid the chart sets, on port 3000 over HTTP on every interface', () => {
