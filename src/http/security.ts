@@ -40,11 +40,22 @@ export class HttpSecurity {
     return new HttpSecurity(authenticator, limits, audit);
   }
 
-  /** The client's address: the socket's peer, or what trusted proxies say (--trust-proxy). */
+  /**
+   * The client's address: the socket's peer, or what trusted proxies say (--trust-proxy).
+   * Remembered per request: express works req.ip out anew on every read (proxy-addr over the
+   * forwarding headers), and four guards ask for it.
+   */
   readonly clientIp = (req: Request): string => {
-    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+    let ip = this.ips.get(req);
+    if (ip === undefined) {
+      const raw = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      ip = raw.startsWith('::ffff:') && raw.includes('.') ? raw.slice(7) : raw;
+      this.ips.set(req, ip);
+    }
+    return ip;
   };
+
+  private readonly ips = new WeakMap<Request, string>();
 
   async close(): Promise<void> {
     this.authenticator.stop();
