@@ -50,14 +50,22 @@ export function principalOf(req: IncomingMessage): Principal | undefined {
  * token: nothing past the auth guard needs the secret, so nothing past it can leak it.
  */
 export function toAuthInfo(principal: Principal): AuthInfo {
-  return {
-    token: principal.tokenFingerprint ?? principal.id,
-    clientId: principal.id,
-    scopes: [],
-    ...(principal.expiresAt !== undefined ? { expiresAt: principal.expiresAt } : {}),
-    extra: { principal },
-  };
+  // One per principal object, not one per request: the SDK only reads it.
+  let info = authInfos.get(principal);
+  if (!info) {
+    info = {
+      token: principal.tokenFingerprint ?? principal.id,
+      clientId: principal.id,
+      scopes: [],
+      ...(principal.expiresAt !== undefined ? { expiresAt: principal.expiresAt } : {}),
+      extra: { principal },
+    };
+    authInfos.set(principal, info);
+  }
+  return info;
 }
+
+const authInfos = new WeakMap<Principal, AuthInfo>();
 
 /** The principal carried by an AuthInfo made by toAuthInfo (the 2026 handler hands us only that). */
 export function principalFromAuthInfo(info: AuthInfo | undefined): Principal | undefined {
