@@ -3,10 +3,11 @@
 // is `sub` with groups from a configurable claim. RFC 9728 metadata with --resource-url.
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OidcVerifier } from '../../src/http/oidc.js';
 import { principalOf } from '../../src/http/principal.js';
 import { stopAllServers } from '../helpers/http.js';
 import { startTestIssuer, type TestIssuer } from './support/oidc.js';
-import { TOKEN_A, bearer, connectWithToken, startSecured } from './support/server.js';
+import { TOKEN_A, bearer, connectWithToken, depsLoggingTo, startSecured } from './support/server.js';
 
 const AUDIENCE = 'cnpg-mcp-spec';
 let issuer: TestIssuer;
@@ -121,5 +122,17 @@ describe('RFC 9728 protected resource metadata', () => {
     const { url } = await startWithOidc();
     // Behind auth like every unknown path.
     await request(url).get('/.well-known/oauth-protected-resource').expect(401);
+  });
+});
+
+describe('OIDC over plain http', () => {
+  it('warns when the issuer or the JWKS is fetched over plain http from another host, and not for loopback or https', () => {
+    const lines: string[] = [];
+    const { logger } = depsLoggingTo(lines);
+    new OidcVerifier({ issuer: 'http://idp.example.com', audience: [AUDIENCE], groupsClaim: 'groups', jwksUri: 'http://keys.example.com/jwks' }, logger);
+    new OidcVerifier({ issuer: 'http://127.0.0.1:8080', audience: [AUDIENCE], groupsClaim: 'groups' }, logger);
+    new OidcVerifier({ issuer: 'https://idp.example.com', audience: [AUDIENCE], groupsClaim: 'groups' }, logger);
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string; issuer?: string; jwksUri?: string }).filter((l) => l.msg.includes('plain http'));
+    expect(warnings.map((w) => w.issuer ?? w.jwksUri)).toEqual(['http://idp.example.com', 'http://keys.example.com/jwks']);
   });
 });

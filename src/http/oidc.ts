@@ -4,6 +4,7 @@
 // Checked: signature, exp, nbf, iss, aud; the principal is `sub`, groups come from a claim.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from '../log.js';
+import { isLoopbackHost } from '../config.js';
 import type { Principal } from './principal.js';
 
 export interface OidcSettings {
@@ -39,7 +40,14 @@ export class OidcVerifier {
   constructor(
     private readonly settings: OidcSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Allowed (a test issuer, a sidecar), but whoever sits on the path could serve their own keys.
+    for (const [setting, value] of [['issuer', settings.issuer], ['jwksUri', settings.jwksUri]] as const) {
+      if (value !== undefined && plainHttpBeyondLoopback(value)) {
+        logger.warn({ [setting]: value }, 'OIDC keys fetched over plain http from another host: anyone on the path could sign tokens; use https');
+      }
+    }
+  }
 
   async verify(token: string): Promise<Principal> {
     const keys = await this.jwks();
@@ -118,4 +126,13 @@ export function groupsFrom(payload: JWTPayload, claim: string): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((g): g is string => typeof g === 'string' && g !== '');
   return [];
+}
+
+function plainHttpBeyondLoopback(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname);
+  } catch {
+    return false;
+  }
 }
