@@ -134,6 +134,19 @@ describe.skipIf(!helm)(`Deployment options${skipReason}`, () => {
   it('values outside the schema are refused by helm itself', () => {
     expect(() => render({ replicaCount: 0 })).toThrow(/replicaCount/);
     expect(() => render({ rbac: { namespace: 'typo' } })).toThrow(/additional properties/);
+    expect(() => render({ auth: { oidc: { issuer: 'https://idp.example.com' } } })).toThrow(/audience/);
+  });
+
+  it('auth.oidc and auth.impersonate: the OIDC flags, --impersonate, and a ClusterRole that may impersonate users and groups only', () => {
+    const objects = render({ auth: { oidc: { issuer: 'https://idp.example.com', audience: ['cnpg-mcp', 'ops'] }, impersonate: true } });
+    expect(argsOf(objects)).toEqual(expect.arrayContaining(['--oidc-issuer=https://idp.example.com', '--oidc-audience=cnpg-mcp,ops', '--oidc-groups-claim=groups', '--impersonate']));
+    const role = only<V1ClusterRole>(objects, 'ClusterRole', 'cnpg-mcp-impersonate');
+    expect(grants(role.rules!)).toEqual({ 'core/users': ['impersonate'], 'core/groups': ['impersonate'] });
+    const binding = only<V1RoleBinding>(objects, 'ClusterRoleBinding', 'cnpg-mcp-impersonate');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'cnpg-mcp', namespace: 'cnpg-mcp' }]);
+    const plain = render();
+    expect(argsOf(plain).filter((a) => a.startsWith('--oidc') || a === '--impersonate')).toEqual([]);
+    expect(plain.filter((o) => o.kind === 'ClusterRole')).toEqual([]);
   });
 });
 
@@ -214,6 +227,7 @@ describe.skipIf(!helm)(`every flag the chart passes is a server option${skipReas
     ? argsOf(
         render({
           server: { readOnly: true, disableDestructive: true, defaultNamespace: 'team-a' },
+          auth: { oidc: { issuer: 'https://idp.example.com', audience: ['a'], jwksUri: 'https://idp.example.com/keys' }, impersonate: true },
           tls: { enabled: true, secretName: 'srv-tls' },
           redis: { url: 'redis://redis:6379' },
           metrics: { port: 9090 },
