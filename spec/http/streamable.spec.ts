@@ -175,6 +175,20 @@ describe('Streamable HTTP transport', () => {
     expect(await readUntil(call.body!, '"id":3')).toContain('pg-slow');
   });
 
+  it('answers a call still waiting when its session ends with a JSON-RPC error, not an empty body', async () => {
+    const gate = new Promise<never>(() => {});
+    const { url } = await startServer(depsWithCnpg({ list: () => gate }));
+    const sessionId = await rawSession(url);
+    const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    const call = post(url, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } }, headers);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ended = await fetch(`${url}/mcp`, { method: 'DELETE', headers });
+    expect(ended.status).toBe(200);
+    const answer = await call;
+    expect(answer.status).toBe(404);
+    expect(((await answer.json()) as { error: { code: number } }).error.code).toBe(-32001);
+  });
+
   it('keeps an idle GET stream alive with comments and unbuffered by proxies', async () => {
     const { url } = await startServer(testDeps(), { keepaliveIntervalSec: 0.05 });
     const sessionId = await rawSession(url);

@@ -150,8 +150,11 @@ export class StreamableSessionTransport implements Transport {
     this.closed = true;
     for (const exchange of this.byStream.values()) {
       exchange.quiet();
-      exchange.res?.end();
+      const { res } = exchange;
       exchange.res = undefined;
+      // A stream just ends; a POST still waiting for its JSON answer learns why none will come.
+      if (res && !res.headersSent) sendJsonRpcError(res, 404, -32001, 'Session not found');
+      else res?.end();
     }
     this.byStream.clear();
     this.byRequest.clear();
