@@ -1,6 +1,7 @@
 // The servers under load run as child processes, so /proc/<pid> gives their own CPU and RSS.
-// Each is started with this Node (v24 from the `node` devDependency) and tsx, listening on
-// 127.0.0.1 port 0; the URL is read from what it prints once it listens.
+// Each is started with this Node (v24 from the `node` devDependency) — the MCP server compiled, as
+// the image runs it; the harness's own echo server through tsx — listening on 127.0.0.1 port 0;
+// the URL is read from what it prints once it listens.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

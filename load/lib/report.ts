@@ -75,7 +75,12 @@ export type TargetOutcome = ThresholdOutcome & { target: string; informational?:
  * CPU per call. The same targets as ratios to the echo of the same run (¹ in the report) carry
  * over to a machine whose echo is slower or faster: 150 µs ÷ 35 µs ≈ 4.3, 4,000 ÷ 24,000 ≈ 0.167.
  */
-export const REFERENCE = { echoRps: 24_000, echoCpuUs: 35, cpuRatio: 4.3, legacyRatio: 0.167 } as const;
+const ISSUE = { echoRps: 24_000, echoCpuUs: 35, cpuUs: 150, legacyRps: 4_000 } as const;
+export const REFERENCE = {
+  ...ISSUE,
+  cpuRatio: Math.round((ISSUE.cpuUs / ISSUE.echoCpuUs) * 10) / 10,
+  legacyRatio: Math.round((ISSUE.legacyRps / ISSUE.echoRps) * 1000) / 1000,
+} as const;
 
 export function targetDefs(mode: 'quick' | 'full', idleCount: number): TargetDef[] {
   const defs: TargetDef[] = [];
@@ -170,7 +175,7 @@ export function renderMarkdown(results: BenchResults, svgFile: string): string {
   if (results.targets.some((t) => t.informational)) lines.push('', 'ⓘ a full-run target: the quick run measures a smaller case, shown for information and not weighed.');
   lines.push(
     '',
-    `¹ the issue's absolute targets as ratios to the echo of this run: it measured its targets where echo served ${n(REFERENCE.echoRps)} calls/s at ${REFERENCE.echoCpuUs} µs of CPU per call (150 µs ÷ ${REFERENCE.echoCpuUs} µs ≈ ${REFERENCE.cpuRatio}; 4,000 ÷ ${n(REFERENCE.echoRps)} ≈ ${REFERENCE.legacyRatio}); this run's echo: ${n(results.baseline.rps)} calls/s at ${n(results.baseline.cpu_us_per_call)} µs.`,
+    `¹ the issue's absolute targets as ratios to the echo of this run: it measured its targets where echo served ${n(REFERENCE.echoRps)} calls/s at ${REFERENCE.echoCpuUs} µs of CPU per call (${REFERENCE.cpuUs} µs ÷ ${REFERENCE.echoCpuUs} µs ≈ ${REFERENCE.cpuRatio}; ${n(REFERENCE.legacyRps)} ÷ ${n(REFERENCE.echoRps)} ≈ ${REFERENCE.legacyRatio}); this run's echo: ${n(results.baseline.rps)} calls/s at ${n(results.baseline.cpu_us_per_call)} µs.`,
   );
   lines.push('');
   lines.push(`Baseline (bare \`node:http\` JSON-RPC echo, same harness, ${results.baseline.clients} clients): **${n(results.baseline.rps)} calls/s**, p99 ${n(results.baseline.p99_ms, 2)} ms.`);

@@ -69,5 +69,6 @@ export function startKeepalive(res: ServerResponse, intervalMs: number): void {
 
 /** Stops the keep-alive comments on `res` (its stream closed). Idempotent. */
 export function stopKeepalive(res: ServerResponse): void {
-  for (const ticker of [...tickers.values()]) ticker.delete(res);
+  // A ticker left empty removes itself from the map: a Map iterator allows that.
+  for (const ticker of tickers.values()) ticker.delete(res);
 }

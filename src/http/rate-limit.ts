@@ -5,7 +5,7 @@
 //  - per client address, for failed authentications: past half of --auth-failures-per-minute
 //    each further 401 is slowed down, and past all of it the address is blocked for a minute
 //    (429 with Retry-After), before any credential is even looked at.
-import type { Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../log.js';
@@ -150,13 +150,7 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 export function addressLimitGuard(limits: RateLimits, audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
   return (req, res, next) => {
     const ip = clientIp(req);
-    whenSettled(limits.addressBlocked(ip), (verdict) => {
-      if (verdict.allowed) return next();
-      rateLimited.inc({ scope: 'address' });
-      audit.refusal(req, ip, { event: 'rate_limited', scope: 'address', retryAfterSec: verdict.retryAfterSec });
-      closeIfBodyPending(req, res);
-      refuse.rateLimited(res, verdict.retryAfterSec);
-    });
+    enforce(limits.addressBlocked(ip), 'address', { req, res, next, ip, audit });
   };
 }
 
@@ -166,17 +160,20 @@ export function principalLimitGuard(limits: RateLimits, audit: AuditLog, clientI
     const principal = principalOf(req);
     const ip = clientIp(req);
     const key = !principal || principal.method === 'none' ? `address:${ip}` : principal.key;
-    whenSettled(limits.request(key), (verdict) => {
-      if (verdict.allowed) return next();
-      rateLimited.inc({ scope: 'principal' });
-      audit.refusal(req, ip, { event: 'rate_limited', scope: 'principal', retryAfterSec: verdict.retryAfterSec });
-      closeIfBodyPending(req, res);
-      refuse.rateLimited(res, verdict.retryAfterSec);
-    });
+    enforce(limits.request(key), 'principal', { req, res, next, ip, audit });
   };
 }
 
-function whenSettled(verdict: Verdict | Promise<Verdict>, then: (verdict: Verdict) => void): void {
-  if (verdict instanceof Promise) void verdict.then(then);
-  else then(verdict);
+/** Continues when the verdict (settled at once or later) allows the request; a counted, audited 429 otherwise. */
+function enforce(
+  verdict: Verdict | Promise<Verdict>,
+  scope: 'address' | 'principal',
+  on: { req: Request; res: Response; next: NextFunction; ip: string; audit: AuditLog },
+): void {
+  if (verdict instanceof Promise) return void verdict.then((settled) => enforce(settled, scope, on));
+  if (verdict.allowed) return on.next();
+  rateLimited.inc({ scope });
+  on.audit.refusal(on.req, on.ip, { event: 'rate_limited', scope, retryAfterSec: verdict.retryAfterSec });
+  closeIfBodyPending(on.req, on.res);
+  refuse.rateLimited(on.res, verdict.retryAfterSec);
 }

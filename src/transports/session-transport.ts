@@ -281,8 +281,8 @@ export class StreamableSessionTransport implements Transport {
   private openStream(exchange: Exchange, first: string): void {
     const { res } = exchange;
     if (exchange.streaming || !res) return;
-    exchange.streaming = true;
     exchange.quiet();
+    exchange.streaming = true;
     // A priming event (an id, no data) lets the client resume even before the first message;
     // clients older than 2025-11-25 cannot parse an event without data.
     const priming = this.primes() ? `id: ${this.events.store(exchange.streamId, PRIMING)}\ndata: \n\n` : '';
@@ -317,7 +317,6 @@ export class StreamableSessionTransport implements Transport {
     if (exchange.res !== res) return;
     exchange.quiet();
     exchange.res = undefined;
-    exchange.streaming = true;
   }
 
   private keepalive(res: Response): void {
