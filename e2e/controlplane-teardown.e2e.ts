@@ -2,7 +2,7 @@
 // second plane started here, so the shared one keeps serving the other specs.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { startControlPlane } from './controlplane/start.js';
+import { startControlPlane } from '../local-cluster/start.js';
 import { clusterKind } from './helpers/cluster.js';
 
 function isAlive(pid: number): boolean {

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { BatchV1Api, CoreV1Api, Health, type V1ObjectMeta } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cnpgCrdsInManifest, isEstablished } from './controlplane/crds.js';
-import { releaseManifestPath } from './controlplane/toolchain.js';
+import { cnpgCrdsInManifest, isEstablished } from '../local-cluster/crds.js';
+import { releaseManifestPath } from '../local-cluster/toolchain.js';
 import {
   clusterKind,
   customObjects,

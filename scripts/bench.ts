@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ControlPlane } from '../e2e/controlplane/start.js';
+import type { ControlPlane } from '../local-cluster/start.js';
 import type { TransportName } from '../load/lib/clients.js';
 import { simpleRequest } from '../load/lib/http.js';
 import { buildServer, repoRoot, serverArgs, startEchoServer, startMcpServer, supportedFlags, type ChildServer, type McpServerOptions } from '../load/lib/processes.js';
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   if (loadBefore[0]! > 0.5) notes.push(`The machine was not idle when the run started (load average ${loadBefore[0]!.toFixed(2)}): other work on these ${cpus().length} cores lowers every figure.`);
   let kubeconfigPath = values.kubeconfig;
   if (!kubeconfigPath) {
-    const { startControlPlane } = await import('../e2e/controlplane/start.js');
+    const { startControlPlane } = await import('../local-cluster/start.js');
     plane = await startControlPlane({ log: (line) => log(`control plane: ${line}`) });
     kubeconfigPath = plane.kubeconfigPath;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the helm CLI from the Go module proxy, once per version, into
 # ${XDG_CACHE_HOME:-~/.cache}/cnpg-mcp/bin/helm-<version> (the same cache as
-# e2e/controlplane/build.sh). Prints the binary's path on its last line. Safe to run
+# local-cluster/build.sh). Prints the binary's path on its last line. Safe to run
 # repeatedly: a cached binary is reused.
 #
 # The version is written once, in deploy/tools/helm/go.mod (a wrapper module with a go.sum,

@@ -1,6 +1,6 @@
 // npm run cluster:up — the e2e control plane (etcd, kube-apiserver, CloudNativePG operator) in the
 // foreground, for trying the server or kubectl by hand. Ctrl-C stops it and removes its files.
-import { startControlPlane } from '../e2e/controlplane/start.js';
+import { startControlPlane } from '../local-cluster/start.js';
 
 const plane = await startControlPlane({ log: (line) => console.error(`[cluster-up] ${line}`) });
 console.log(`API server:  ${plane.server}`);

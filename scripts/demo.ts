@@ -11,7 +11,7 @@ import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startControlPlane } from '../e2e/controlplane/start.js';
+import { startControlPlane } from '../local-cluster/start.js';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '3000' }, host: { type: 'string', default: '127.0.0.1' } } });
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

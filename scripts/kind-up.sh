@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Creates the kind cluster "cnpg-mcp" (kind-config.yaml) and installs the CloudNativePG operator
-# at the version the local control plane builds (e2e/controlplane/versions.env), from its release
+# at the version the local control plane builds (local-cluster/versions.env), from its release
 # manifest. Re-running reuses the cluster and re-applies the manifest. Needs docker, kind, kubectl.
 # Then: E2E_CLUSTER=kind npm run e2e
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=../e2e/controlplane/versions.env
-source "$root/e2e/controlplane/versions.env"
+# shellcheck source=../local-cluster/versions.env
+source "$root/local-cluster/versions.env"
 cluster="${KIND_CLUSTER_NAME:-cnpg-mcp}"
 context="kind-$cluster"
 

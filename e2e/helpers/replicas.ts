@@ -9,7 +9,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { freePorts } from '../controlplane/ports.js';
+import { freePorts } from '../../local-cluster/ports.js';
 import { waitFor } from './cluster.js';
 
 export { redisAvailable, startRedis, type TestRedis } from '../../spec/security/support/redis.js';

@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane } from '../controlplane/start.js';
+import { startControlPlane } from '../../local-cluster/start.js';
 
 export type ClusterKind = 'local' | 'kind' | 'external';
 

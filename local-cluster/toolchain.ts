@@ -78,7 +78,7 @@ function runBuildScript(): Promise<string> {
     child.on('exit', (code) => {
       const binDir = stdout.trim().split('\n').at(-1);
       if (code === 0 && binDir) resolve(binDir);
-      else reject(new Error(`e2e/controlplane/build.sh failed (exit ${code}); its output is above`));
+      else reject(new Error(`local-cluster/build.sh failed (exit ${code}); its output is above`));
     });
   });
 }
