@@ -19,7 +19,7 @@ describe('buildCluster', () => {
       instances: 3,
       storage_size: '20Gi',
       storage_class: 'fast',
-      postgres_version: '17',
+      postgres_version: 17,
       database: 'orders',
       owner: 'orders_owner',
       parameters: { max_connections: '200' },
@@ -43,7 +43,7 @@ describe('buildCluster', () => {
   });
 
   it('prefers an explicit image over a major version', () => {
-    const c = buildCluster({ name: 'pg', namespace: 'ns', instances: 1, storage_size: '1Gi', image: 'registry.local/pg:17.5', postgres_version: '16' });
+    const c = buildCluster({ name: 'pg', namespace: 'ns', instances: 1, storage_size: '1Gi', image: 'registry.local/pg:17.5', postgres_version: 16 });
     expect(c.spec?.imageName).toBe('registry.local/pg:17.5');
   });
 });

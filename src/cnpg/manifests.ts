@@ -14,7 +14,7 @@ export interface ClusterInput {
   instances: number;
   storage_size: string;
   storage_class?: string;
-  postgres_version?: string;
+  postgres_version?: number;
   image?: string;
   database?: string;
   owner?: string;

@@ -2,6 +2,7 @@
 // CallToolResult. Shared by every session; nothing here is per-session state.
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { toolCalls, toolDuration } from '../metrics.js';
+import { checkArguments } from './arguments.js';
 import { describeError } from './errors.js';
 import { errorResult, successResult } from './results.js';
 import type { ServerDeps } from './server.js';
@@ -12,11 +13,10 @@ function actionOf(tool: ToolDef): string {
 }
 
 export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps, ctx: ServerContext): Promise<CallToolResult> {
-  const parsed = tool.input.safeParse(rawArgs ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+  const parsed = checkArguments(tool.input, rawArgs);
+  if (!parsed.ok) {
     toolCalls.inc({ tool: tool.name, outcome: 'invalid' });
-    return errorResult(`Invalid arguments for ${tool.name}: ${problems}. Nothing was changed.`, deps.maxResponseChars);
+    return errorResult(`Invalid arguments for ${tool.name}: ${parsed.problems.join('; ')}. Nothing was changed.`, deps.maxResponseChars);
   }
   const progressToken = ctx.mcpReq._meta?.progressToken;
   const toolCtx: ToolContext = {

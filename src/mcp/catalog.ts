@@ -4,7 +4,8 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ALL_TOOLS } from '../tools/index.js';
-import { toolAllowed, type ModeOptions } from './modes.js';
+import { closestName } from './did-you-mean.js';
+import { hiddenBy, toolAllowed, type ModeOptions } from './modes.js';
 import type { ToolDef } from './tool.js';
 
 export interface ToolCatalog {
@@ -43,4 +44,15 @@ export function catalogFor(mode: ModeOptions): ToolCatalog {
     catalogs.set(key, catalog);
   }
   return catalog;
+}
+
+/**
+ * The answer to a tools/call of a name not in the catalog: a tool the mode hides says so (and
+ * which flag), a typo gets the closest listed name (issue #12, "Small").
+ */
+export function unknownToolMessage(name: string, mode: ModeOptions, catalog: ToolCatalog): string {
+  const hidden = ALL_TOOLS.find((t) => t.name === name);
+  if (hidden) return `Tool ${name} not found: this server's ${hiddenBy(hidden, mode) ?? 'mode hides it'}`;
+  const near = closestName(name, catalog.byName.keys());
+  return `Tool ${name} not found${near ? `; did you mean ${near}?` : '; tools/list shows the tools this server offers'}`;
 }

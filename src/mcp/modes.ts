@@ -6,8 +6,13 @@ export interface ModeOptions {
   disableDestructive: boolean;
 }
 
+/** Why `mode` hides `tool` (the flag that does it), or undefined when the tool is allowed. */
+export function hiddenBy(tool: Pick<ToolDef, 'annotations'>, mode: ModeOptions): string | undefined {
+  if (mode.readOnly && !tool.annotations.readOnlyHint) return 'read-only mode (--read-only) hides every tool that changes something';
+  if (mode.disableDestructive && tool.annotations.destructiveHint) return '--disable-destructive hides every destructive tool';
+  return undefined;
+}
+
 export function toolAllowed(tool: Pick<ToolDef, 'annotations'>, mode: ModeOptions): boolean {
-  if (mode.readOnly && !tool.annotations.readOnlyHint) return false;
-  if (mode.disableDestructive && tool.annotations.destructiveHint) return false;
-  return true;
+  return hiddenBy(tool, mode) === undefined;
 }

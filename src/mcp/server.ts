@@ -11,7 +11,7 @@ import type { CnpgClient } from '../cnpg/client.js';
 import type { Logger } from '../log.js';
 import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 import { callTool } from './call-tool.js';
-import { catalogFor } from './catalog.js';
+import { catalogFor, unknownToolMessage } from './catalog.js';
 import type { ModeOptions } from './modes.js';
 import type { NamespacePolicy } from './namespaces.js';
 import { getPrompt, PROMPT_LIST } from './prompts.js';
@@ -45,7 +45,7 @@ function buildHandlers(deps: ServerDeps) {
     listTools: () => catalog.list,
     callTool: (request: { params: { name: string; arguments?: Record<string, unknown> } }, ctx: ServerContext) => {
       const tool = catalog.byName.get(request.params.name);
-      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
+      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, unknownToolMessage(request.params.name, deps.mode, catalog));
       return callTool(tool, request.params.arguments, deps, ctx);
     },
     listResources: () => listClusterResources(deps),
@@ -71,13 +71,33 @@ const SERVER_OPTIONS: ServerOptions = {
   jsonSchemaValidator: new AjvJsonSchemaValidator(),
 };
 
+/**
+ * The SDK's Server, except that tools/call arguments that are not an object (an array, a string,
+ * a number) get a sentence instead of the SDK's zod issue JSON (issue #12, "Small"). The SDK
+ * validates the request envelope before any handler runs; `_wrapHandler` is its hook for this.
+ */
+class CnpgServer extends Server {
+  protected override _wrapHandler(method: string, handler: Parameters<Server['_wrapHandler']>[1]): ReturnType<Server['_wrapHandler']> {
+    const wrapped = super._wrapHandler(method, handler);
+    if (method !== 'tools/call') return wrapped;
+    return (request, ctx) => {
+      const args = (request.params as { arguments?: unknown } | undefined)?.arguments;
+      if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+        const got = args === null ? 'null' : Array.isArray(args) ? 'an array' : `a ${typeof args}`;
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `tools/call arguments must be a JSON object of named arguments, not ${got}. Nothing was changed.`);
+      }
+      return wrapped(request, ctx);
+    };
+  }
+}
+
 export function createServer(deps: ServerDeps): Server {
   let h = handlersByDeps.get(deps);
   if (!h) {
     h = buildHandlers(deps);
     handlersByDeps.set(deps, h);
   }
-  const server = new Server(SERVER_INFO, SERVER_OPTIONS);
+  const server = new CnpgServer(SERVER_INFO, SERVER_OPTIONS);
   server.setRequestHandler('tools/list', h.listTools);
   server.setRequestHandler('tools/call', h.callTool);
   server.setRequestHandler('resources/list', h.listResources);

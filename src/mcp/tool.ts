@@ -38,9 +38,13 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodObj
   handler(input: z.infer<I>, ctx: ToolContext): Promise<ToolOutcome<z.infer<O>>>;
 }
 
-/** Identity helper that keeps input/output types tied together for the handler. */
+/**
+ * Keeps input/output types tied together for the handler, and makes the input strict: an
+ * unknown argument is refused (and the published schema says additionalProperties: false), so
+ * no tool can forget it (issue #12, item 1). Strictness changes no inferred type.
+ */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDef<I, O>): ToolDef<I, O> {
-  return def;
+  return { ...def, input: def.input.strict() as unknown as I };
 }
 
 /** Annotation presets, so each tool states its nature in one word. */

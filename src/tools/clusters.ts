@@ -89,7 +89,8 @@ export const createCluster = defineTool({
     instances: z.number().int().min(1).max(10).default(3).describe('Number of PostgreSQL instances (1 for development, 3+ for HA).'),
     storage_size: s.quantity.default('10Gi').describe('Volume size per instance, e.g. 10Gi.'),
     storage_class: k8sOrUndefined(),
-    postgres_version: z.string().regex(/^1[3-9]$|^2[0-9]$/, 'a PostgreSQL major version such as 16 or 17').optional().describe('PostgreSQL major version; the operator default when omitted.'),
+    // A number, as a version is (issue #12: 17 used to be refused); no string form, as for every number.
+    postgres_version: z.number().int().min(13).max(29).optional().describe('PostgreSQL major version, e.g. 17; the operator default when omitted.'),
     image: z.string().max(500).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an image reference such as ghcr.io/cloudnative-pg/postgresql:17.5').optional().describe('Full operand image; wins over postgres_version.'),
     database: s.pgIdentifier.optional().describe('Application database created by initdb (default app).'),
     owner: s.pgIdentifier.optional().describe('Owner role of that database (default: the database name).'),
@@ -170,7 +171,7 @@ export const updateParameters = defineTool({
     name: s.clusterName,
     namespace: s.namespace,
     parameters: z
-      .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase'), z.string().max(1000).nullable())
+      .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase'), s.oneLine(1000).nullable())
       .refine((p) => Object.keys(p).length >= 1 && Object.keys(p).length <= 100, 'between 1 and 100 parameters'),
     dry_run: s.dryRun,
   }),

@@ -59,7 +59,7 @@ export const createPooler = defineTool({
     type: z.enum(['rw', 'ro', 'r']).default('rw'),
     instances: z.number().int().min(1).max(10).default(1),
     pool_mode: z.enum(['session', 'transaction']).default('session'),
-    parameters: z.record(z.string().regex(/^[a-z_]+$/, 'PgBouncer parameter names are lowercase'), z.string().max(200)).optional().describe('pgbouncer.ini parameters, e.g. {"max_client_conn":"1000"}.'),
+    parameters: z.record(z.string().regex(/^[a-z_]+$/, 'PgBouncer parameter names are lowercase'), s.oneLine(200)).optional().describe('pgbouncer.ini parameters, e.g. {"max_client_conn":"1000"}.'),
     dry_run: s.dryRun,
   }),
   output: changeOutput,

@@ -19,7 +19,7 @@ const attributes = {
   bypassrls: z.boolean().optional(),
   connection_limit: z.number().int().min(-1).max(100000).optional().describe('-1 for no limit.'),
   in_roles: z.array(s.pgIdentifier).max(50).optional().describe('Roles this role is a member of.'),
-  comment: z.string().max(1000).optional(),
+  comment: s.oneLine(1000).optional(),
   valid_until: z.iso.datetime({ offset: true }).optional().describe('Password expiry (RFC 3339).'),
 };
 

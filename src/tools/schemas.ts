@@ -62,9 +62,15 @@ export const labelSelector = z
   .optional()
   .describe('Kubernetes label selector, e.g. "team=payments".');
 
+/**
+ * One line of text: a value that ends up in postgresql.conf or pgbouncer.ini, or a comment. A
+ * newline there would start another setting (issue #12, "Small").
+ */
+export const oneLine = (max: number) => z.string().max(max).regex(/^[^\x00-\x1f\x7f]*$/, 'must be one line: no newlines or other control characters');
+
 /** PostgreSQL configuration parameters as CloudNativePG takes them (all values are strings). */
 export const pgParameters = z
-  .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase, e.g. max_connections'), z.string().max(1000))
+  .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase, e.g. max_connections'), oneLine(1000))
   .refine((p) => Object.keys(p).length <= 100, 'at most 100 parameters at once');
 
 export const limit = z.number().int().min(1).max(1000).default(100).describe('Most items to return.');
