@@ -64,10 +64,12 @@ export function summariseCluster(cluster: Cluster, detail: 'concise' | 'detailed
   };
   if (detail === 'detailed') {
     summary.conditions = (status.conditions ?? []).map(({ type, status: s, reason, message }) => ({ type, status: s, reason, message }));
+    // status.readService is the -r Service (any instance, GetServiceReadName in api/v1); the
+    // operator records no field for -ro (issue #12, item 9).
     summary.services = {
       read_write: status.writeService ?? `${metadata.name}-rw`,
-      read_only: status.readService ?? `${metadata.name}-ro`,
-      read: `${metadata.name}-r`,
+      read_only: `${metadata.name}-ro`,
+      read: status.readService ?? `${metadata.name}-r`,
     };
     summary.certificate_expirations = status.certificates?.expirations;
     summary.last_successful_backup = status.lastSuccessfulBackup;
