@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Builds the OCI images the local node runs (no registry is reachable here, so nothing is
+# pulled): pause, postgresql, pgbouncer and operator. Each is built once per version (see
+# ../versions.env) into ${XDG_CACHE_HOME:-~/.cache}/cnpg-mcp/images/<name>-<version>.oci.tar,
+# an OCI image-layout tarball (oci-layout, index.json naming the image in the
+# io.containerd.image.name annotation, blobs: one uncompressed layer, the config, the manifest)
+# that `ctr -n k8s.io images import` takes as it is.
+#
+# Usage: build.sh [name...]   (default: all four), or build.sh --list (names, no build). Progress goes to stderr; stdout ends with
+# one line per image: "<ref> <tarball>". Safe to run repeatedly: a cached tarball is reused, and
+# a build writes to .tmp and renames, so an interrupted build is never taken for a cached one.
+# The cache is keyed by version only: after changing an image's recipe here, delete its tarball.
+#
+# Needs root (mmdebstrap's root mode keeps file ownership and device nodes right) and the
+# operator binary that ../build.sh builds; installs mmdebstrap, jq and gcc when missing.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+self="$here/$(basename "${BASH_SOURCE[0]}")"
+# shellcheck source=../versions.env
+source "$here/../versions.env"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/cnpg-mcp"
+out="$cache/images"
+registry=localhost/cnpg-mcp
+operator_bin="${CNPG_MANAGER_BIN:-$cache/bin/cnpg-manager-$CNPG_VERSION}"
+# Fixed timestamps (layer mtimes, config "created"): the same inputs give the same layer bytes
+# for pause and operator, and mmdebstrap clamps its files' mtimes to this too.
+export SOURCE_DATE_EPOCH=1735689600 # 2025-01-01T00:00:00Z
+
+pg_version="${POSTGRESQL_DEB_VERSION%%-*}" # 15.20-0+deb12u1 -> 15.20: the tag CNPG parses
+pg_major="${pg_version%%.*}"
+pgbouncer_version="${PGBOUNCER_DEB_VERSION%%-*}"
+# The uids CloudNativePG runs its containers as (api/v1 DefaultPostgresUID/GID; the Pooler
+# Deployment's pod securityContext in pkg/specs/pgbouncer/deployments.go).
+postgres_uid=26 postgres_gid=26 pgbouncer_uid=998 pgbouncer_gid=996
+
+# ---------------------------------------------------------------------------------------------
+# mmdebstrap hooks. mmdebstrap runs each as a command with the root directory as $1; they are
+# subcommands of this script so the whole recipe stays in one file.
+case "${1:-}" in
+hook-essential) # after the Essential packages, before postgresql-common and the rest
+  root="$2" image="$3"
+  # Debian's postgresql-common creates `postgres` with a dynamic system uid unless the user
+  # exists already (its postinst checks getent): create it with CNPG's uid first.
+  echo "postgres:x:$postgres_gid:" >>"$root/etc/group"
+  echo "postgres:x:$postgres_uid:$postgres_gid:PostgreSQL administrator:/var/lib/postgresql:/bin/bash" >>"$root/etc/passwd"
+  if [[ "$image" == pgbouncer ]]; then
+    echo "pgbouncer:x:$pgbouncer_gid:" >>"$root/etc/group"
+    echo "pgbouncer:x:$pgbouncer_uid:$pgbouncer_gid:PgBouncer:/controller:/usr/sbin/nologin" >>"$root/etc/passwd"
+  fi
+  # postgresql-NN's postinst makes a "main" cluster unless this says no. CNPG runs its own
+  # initdb, so a main cluster would only be dead weight. postgresql-common's postinst keeps an
+  # existing file (ucf, told to keep the old one); the customize hook swaps in the full template.
+  mkdir -p "$root/etc/postgresql-common"
+  echo "create_main_cluster = false" >"$root/etc/postgresql-common/createcluster.conf"
+  exit 0
+  ;;
+hook-customize) # after every package, before mmdebstrap cleans up and writes the tar
+  root="$2" image="$3"
+  sed 's/^#\?\s*create_main_cluster\s*=.*/create_main_cluster = false/' \
+    "$root/usr/share/postgresql-common/createcluster.conf" >"$root/etc/postgresql-common/createcluster.conf"
+  rm -f "$root/etc/postgresql-common/createcluster.conf.ucf-dist"
+  if [[ -e "$root/etc/postgresql/$pg_major/main" ]]; then
+    echo "a main cluster was created despite create_main_cluster = false" >&2
+    exit 1
+  fi
+  # /controller is the emptyDir CNPG's init container copies the instance manager into; the
+  # pod spec mounts over it, but the directory is there for `ctr run` and chroot checks too.
+  mkdir -p "$root/controller"
+  case "$image" in
+  postgresql)
+    # /var/lib/postgresql/data is where CNPG mounts the PVC (PGDATA = …/data/pgdata).
+    # (/run is an emptyDir in CNPG's pods, and mmdebstrap leaves it empty.)
+    mkdir -p "$root/var/lib/postgresql/data"
+    chown "$postgres_uid:$postgres_gid" "$root/controller" "$root/var/lib/postgresql" "$root/var/lib/postgresql/data"
+    chmod 0700 "$root/var/lib/postgresql/data"
+    # Checks inside the image, run here while mmdebstrap still has /proc etc. mounted.
+    [[ "$(chroot "$root" id -u postgres):$(chroot "$root" id -g postgres)" == "$postgres_uid:$postgres_gid" ]]
+    installed="$(chroot "$root" dpkg-query -W -f '${Version}' "postgresql-$pg_major")"
+    [[ "$installed" == "$POSTGRESQL_DEB_VERSION" ]] || { echo "installed postgresql-$pg_major $installed, pinned $POSTGRESQL_DEB_VERSION" >&2; exit 1; }
+    # The executables CNPG's instance manager runs, by name from PATH (pkg/management/postgres).
+    for tool in postgres initdb pg_ctl pg_rewind pg_basebackup pg_controldata pg_isready \
+      pg_dump pg_restore psql pg_upgrade; do
+      [[ -x "$root/usr/lib/postgresql/$pg_major/bin/$tool" ]] || { echo "missing $tool" >&2; exit 1; }
+    done
+    ;;
+  pgbouncer)
+    chown "$pgbouncer_uid:$pgbouncer_gid" "$root/controller"
+    # CNPG's pgbouncer manager execs /usr/bin/pgbouncer (internal/cmd/manager/pgbouncer/run);
+    # Debian installs it in /usr/sbin.
+    [[ -e "$root/usr/bin/pgbouncer" ]] || ln -s ../sbin/pgbouncer "$root/usr/bin/pgbouncer"
+    installed="$(chroot "$root" dpkg-query -W -f '${Version}' pgbouncer)"
+    [[ "$installed" == "$PGBOUNCER_DEB_VERSION" ]] || { echo "installed pgbouncer $installed, pinned $PGBOUNCER_DEB_VERSION" >&2; exit 1; }
+    ;;
+  esac
+  # What the image never needs: logs of the install and caches (mmdebstrap already drops the
+  # apt lists and .debs).
+  rm -rf "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/var/cache/debconf/*-old \
+    "$root"/var/lib/dpkg/*-old
+  exit 0
+  ;;
+esac
+
+# ---------------------------------------------------------------------------------------------
+need() { # command package: install a missing tool from Debian
+  command -v "$1" >/dev/null && return
+  echo "installing $2 (first time only)" >&2
+  if [[ -z "${apt_updated:-}" ]]; then apt-get update -q >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >&2
+}
+
+# layout name ref layer-tar config-json: wraps one layer into an OCI image-layout tarball at
+# $out/<name>-<version>.oci.tar (the caller has set $tarball). JSON is written compact with
+# no trailing newline, and each digest is taken of the bytes written.
+layout() {
+  local name="$1" ref="$2" layer="$3" image_config="$4"
+  local dir="$work/$name-layout" blobs
+  blobs="$dir/blobs/sha256"
+  mkdir -p "$blobs"
+  local layer_digest layer_size
+  layer_digest="$(sha256sum "$layer" | cut -d' ' -f1)"
+  layer_size="$(stat -c %s "$layer")"
+  mv "$layer" "$blobs/$layer_digest"
+
+  blob() { # writes stdin as a blob, prints "<digest> <size>"
+    local tmp="$dir/blob.tmp" digest
+    cat >"$tmp"
+    digest="$(sha256sum "$tmp" | cut -d' ' -f1)"
+    mv "$tmp" "$blobs/$digest"
+    echo "$digest $(stat -c %s "$blobs/$digest")"
+  }
+  local created config manifest
+  created="$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)"
+  config="$(jq -cjn --argjson c "$image_config" --arg created "$created" --arg diff "sha256:$layer_digest" \
+    '{created: $created, architecture: "amd64", os: "linux", config: $c,
+      rootfs: {type: "layers", diff_ids: [$diff]},
+      history: [{created: $created, created_by: "local-cluster/images/build.sh"}]}' | blob)"
+  manifest="$(jq -cjn --arg cd "sha256:${config% *}" --argjson cs "${config#* }" \
+    --arg ld "sha256:$layer_digest" --argjson ls "$layer_size" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $cd, size: $cs},
+      layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $ld, size: $ls}]}' | blob)"
+  # io.containerd.image.name gives ctr import the full reference (without it ctr invents an
+  # "import-<date>" name); org.opencontainers.image.ref.name is the tag other OCI tools read.
+  jq -cjn --arg md "sha256:${manifest% *}" --argjson ms "${manifest#* }" --arg ref "$ref" --arg tag "${ref##*:}" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $md, size: $ms,
+        platform: {architecture: "amd64", os: "linux"},
+        annotations: {"io.containerd.image.name": $ref, "org.opencontainers.image.ref.name": $tag}}]}' \
+    >"$dir/index.json"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+  # ustar: short names only (blobs/sha256/<64 hex>), which images.ts's reader relies on.
+  tar --format=ustar --sort=name --numeric-owner --owner=0 --group=0 --mtime="@$SOURCE_DATE_EPOCH" \
+    -cf "$tarball.tmp" -C "$dir" oci-layout index.json blobs
+  mv "$tarball.tmp" "$tarball"
+  rm -rf "$dir"
+}
+
+# single-file layer: name ref file path-in-image config-json (pause and operator)
+single_file_image() {
+  local name="$1" ref="$2" file="$3" path="$4" image_config="$5"
+  local root="$work/$name-root"
+  mkdir -p "$root"
+  install -m 0755 "$file" "$root/$path"
+  tar --sort=name --numeric-owner --owner=0 --group=0 --mtime="@$SOURCE_DATE_EPOCH" \
+    -cf "$work/$name-layer.tar" -C "$root" .
+  rm -rf "$root"
+  layout "$name" "$ref" "$work/$name-layer.tar" "$image_config"
+}
+
+build_pause() {
+  need gcc gcc
+  # glibc's static libc is big for three calls, but it is what gcc has here; 0.7 MB is fine.
+  gcc -static -Os -s -o "$work/pause" "$here/pause.c"
+  single_file_image pause "$ref" "$work/pause" pause '{"Entrypoint":["/pause"]}'
+}
+
+build_operator() {
+  if [[ ! -x "$operator_bin" ]]; then
+    echo "operator binary $operator_bin is missing: run local-cluster/build.sh first" >&2
+    return 1
+  fi
+  # CNPG's init container runs `/manager bootstrap /controller/manager`, which copies the file
+  # named by cobra's root command ("manager", relative) into the pod: WorkingDir must be "/".
+  single_file_image operator "$ref" "$operator_bin" manager '{"Entrypoint":["/manager"],"WorkingDir":"/"}'
+}
+
+# debian_image name packages config-json: mmdebstrap minbase of bookworm, written by mmdebstrap
+# straight to a tar (sorted, numeric owners, device nodes), from the machine's own apt sources.
+debian_image() {
+  local name="$1" packages="$2" image_config="$3"
+  shift 3 # the rest: more mmdebstrap options
+  local sources=()
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -s "$file" ]] && sources+=("$file")
+  done
+  # ucf (postgresql-common's createcluster.conf) keeps the file the essential hook wrote.
+  export UCF_FORCE_CONFFOLD=1
+  # Docs, man pages and translations are never read in a pod.
+  mmdebstrap --mode=root --variant=minbase --format=tar --quiet \
+    --include="$packages" \
+    --aptopt='APT::Install-Recommends "false"' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
+    --dpkgopt='force-confold' "$@" \
+    --essential-hook="\"$self\" hook-essential \"\$1\" $name" \
+    --customize-hook="\"$self\" hook-customize \"\$1\" $name" \
+    bookworm "$work/$name-layer.tar" "${sources[@]}"
+  layout "$name" "$ref" "$work/$name-layer.tar" "$image_config"
+}
+
+build_postgresql() {
+  local path="/usr/lib/postgresql/$pg_major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  # No JIT: LLVM and its z3 are 133 of 358 MB, and PostgreSQL turns JIT off by itself when
+  # llvmjit.so is absent (what Debian's later releases do with a separate -jit package). Small
+  # test databases never reach the JIT cost thresholds anyway.
+  # The versioned bin directory comes first: /usr/bin/psql etc. are Debian's pg_wrapper, which
+  # wants clusters registered under /etc/postgresql. LANG: CNPG's initdb passes
+  # --encoding=UTF8 --lc-collate=C --lc-ctype=C; C.UTF-8 is built into glibc for the rest.
+  debian_image postgresql "postgresql-$pg_major=$POSTGRESQL_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION" \
+    "$(jq -cn --arg path "$path" '{Env: ["PATH=\($path)", "LANG=C.UTF-8"], User: "26:26", WorkingDir: "/"}')" \
+    --dpkgopt="path-exclude=/usr/lib/postgresql/$pg_major/lib/llvmjit*" \
+    --dpkgopt="path-exclude=/usr/lib/postgresql/$pg_major/lib/bitcode/*" \
+    --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM-*' \
+    --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3.so*'
+}
+
+build_pgbouncer() {
+  # psql comes along for `kubectl exec … psql` into the admin console (PGHOST=/controller/run).
+  debian_image pgbouncer "pgbouncer=$PGBOUNCER_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION" \
+    '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"User":"998:996","WorkingDir":"/"}'
+}
+
+declare -A refs=(
+  [pause]="$registry/pause:$PAUSE_VERSION"
+  [postgresql]="$registry/postgresql:$pg_version"
+  [pgbouncer]="$registry/pgbouncer:$pgbouncer_version"
+  [operator]="$registry/operator:${CNPG_VERSION#v}"
+)
+# The cache key: the full Debian version for the Debian images, so a new Debian revision of the
+# same upstream version (same tag) still rebuilds.
+declare -A keys=(
+  [pause]="$PAUSE_VERSION"
+  [postgresql]="$POSTGRESQL_DEB_VERSION"
+  [pgbouncer]="$PGBOUNCER_DEB_VERSION"
+  [operator]="${CNPG_VERSION#v}"
+)
+
+print_images() {
+  for name in "$@"; do
+    echo "${refs[$name]} $out/$name-${keys[$name]}.oci.tar"
+  done
+}
+# --list: the refs and tarball paths, without building (images.ts reads the names from here).
+if [[ "${1:-}" == --list ]]; then
+  print_images pause postgresql pgbouncer operator
+  exit 0
+fi
+
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=(pause postgresql pgbouncer operator)
+for name in "${names[@]}"; do
+  [[ -n "${refs[$name]:-}" ]] || { echo "unknown image $name (pause, postgresql, pgbouncer, operator)" >&2; exit 2; }
+done
+
+mkdir -p "$out"
+need jq jq
+work="$(mktemp -d "$out/.build.XXXXXX")"
+# mmdebstrap unmounts what it mounted itself, also when interrupted; this only drops files.
+trap 'rm -rf "$work"' EXIT
+
+# Every missing image builds as its own background job: the two mmdebstrap runs are mostly
+# downloads and dpkg, so they overlap well even on 2 cores. Each job logs to its own file,
+# shown when it fails.
+declare -A pids=()
+for name in "${names[@]}"; do
+  tarball="$out/$name-${keys[$name]}.oci.tar"
+  [[ -s "$tarball" ]] && continue
+  if [[ "$name" == postgresql || "$name" == pgbouncer ]]; then
+    [[ $EUID -eq 0 ]] || { echo "building the $name image needs root (mmdebstrap --mode=root)" >&2; exit 1; }
+    need mmdebstrap mmdebstrap
+  fi
+  echo "building image $name ${keys[$name]} (first time only)" >&2
+  (
+    start=$SECONDS ref="${refs[$name]}"
+    "build_$name" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
+    echo "built image $name in $((SECONDS - start))s: $(du -h "$tarball" | cut -f1)" >&2
+  ) &
+  pids[$name]=$!
+done
+failed=0
+for name in "${!pids[@]}"; do
+  wait "${pids[$name]}" || { echo "building image $name failed" >&2; failed=1; }
+done
+[[ $failed -eq 0 ]] || exit 1
+
+print_images "${names[@]}"
