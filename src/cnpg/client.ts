@@ -5,7 +5,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
-  Log,
   PatchStrategy,
   Watch,
   setHeaderOptions,
@@ -13,7 +12,6 @@ import {
   type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
 import { kube, KubeError } from './errors.js';
@@ -201,35 +199,23 @@ export class CnpgClient {
    * Reads a container's log. Uses client-node's streaming Log reader: the generated API
    * throws on the empty 204 answer the API server gives for a pod that has not started.
    */
+  /**
+   * One container's log, not followed. Through the typed pods/log read: client-node 2's `Log`
+   * helper never calls its (deprecated) done callback, so a wait on it never ended and
+   * get_cluster_logs timed out on every real cluster (issue #11).
+   */
   async podLog(
     namespace: string,
     name: string,
     opts: { container: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
   ): Promise<string> {
-    kubeApiRequests.inc({ verb: 'get' });
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    });
-    const { container, ...options } = opts;
     try {
-      await kube(
-        () =>
-          new Promise<void>((resolve, reject) => {
-            new Log(this.kubeConfig)
-              .log(namespace, name, container, sink, (err: unknown) => (err ? reject(err) : resolve()), { ...options, follow: false })
-              .catch(reject);
-          }),
-      );
+      return await this.api('get', () => this.core.readNamespacedPodLog({ namespace, name, ...opts }));
     } catch (err) {
       // 204 No Content: the container has not written anything yet (or not started).
       if (err instanceof KubeError && err.status === 204) return '';
       throw err;
     }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {
