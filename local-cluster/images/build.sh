@@ -6,8 +6,9 @@
 # io.containerd.image.name annotation, blobs: one uncompressed layer, the config, the manifest)
 # that `ctr -n k8s.io images import` takes as it is.
 #
-# Usage: build.sh [name...]   (default: all four), or build.sh --list (names, no build). Progress goes to stderr; stdout ends with
-# one line per image: "<ref> <tarball>". Safe to run repeatedly: a cached tarball is reused, and
+# Usage: build.sh [name...] (default: all four), or build.sh --list (the names, no build).
+# Progress goes to stderr; stdout ends with one line per image: "<ref> <tarball>".
+# Safe to run repeatedly: a cached tarball is reused, and
 # a build writes to .tmp and renames, so an interrupted build is never taken for a cached one.
 # The cache is keyed by version only: after changing an image's recipe here, delete its tarball.
 #
@@ -184,14 +185,20 @@ build_operator() {
   single_file_image operator "$ref" "$operator_bin" manager '{"Entrypoint":["/manager"],"WorkingDir":"/"}'
 }
 
-# debian_image name packages config-json: mmdebstrap minbase of bookworm, written by mmdebstrap
-# straight to a tar (sorted, numeric owners, device nodes), from the machine's own apt sources.
+# debian_image name suite packages config-json [mmdebstrap options]: mmdebstrap minbase of a
+# Debian suite, written by mmdebstrap straight to a tar (sorted, numeric owners, device nodes),
+# from the machine's own apt sources: its files as they are for the machine's own release, with
+# the codename swapped in their suite lines for another release (same mirrors, same keyring).
 debian_image() {
-  local name="$1" packages="$2" image_config="$3"
-  shift 3 # the rest: more mmdebstrap options
-  local sources=()
+  local name="$1" suite="$2" packages="$3" image_config="$4"
+  shift 4
+  local host_suite sources=() file
+  host_suite="$(. /etc/os-release && echo "$VERSION_CODENAME")"
+  mkdir -p "$work/sources-$name"
   for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [[ -s "$file" ]] && sources+=("$file")
+    [[ -s "$file" ]] || continue
+    sed -E "/^(Suites:|deb(-src)? )/ s/\b$host_suite\b/$suite/g" "$file" >"$work/sources-$name/${file##*/}"
+    sources+=("$work/sources-$name/${file##*/}")
   done
   # ucf (postgresql-common's createcluster.conf) keeps the file the essential hook wrote.
   export UCF_FORCE_CONFFOLD=1
@@ -205,7 +212,7 @@ debian_image() {
     --dpkgopt='force-confold' "$@" \
     --essential-hook="\"$self\" hook-essential \"\$1\" $name" \
     --customize-hook="\"$self\" hook-customize \"\$1\" $name" \
-    bookworm "$work/$name-layer.tar" "${sources[@]}"
+    "$suite" "$work/$name-layer.tar" "${sources[@]}"
   layout "$name" "$ref" "$work/$name-layer.tar" "$image_config"
 }
 
@@ -217,7 +224,7 @@ build_postgresql() {
   # The versioned bin directory comes first: /usr/bin/psql etc. are Debian's pg_wrapper, which
   # wants clusters registered under /etc/postgresql. LANG: CNPG's initdb passes
   # --encoding=UTF8 --lc-collate=C --lc-ctype=C; C.UTF-8 is built into glibc for the rest.
-  debian_image postgresql "postgresql-$pg_major=$POSTGRESQL_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION" \
+  debian_image postgresql bookworm "postgresql-$pg_major=$POSTGRESQL_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION" \
     "$(jq -cn --arg path "$path" '{Env: ["PATH=\($path)", "LANG=C.UTF-8"], User: "26:26", WorkingDir: "/"}')" \
     --dpkgopt="path-exclude=/usr/lib/postgresql/$pg_major/lib/llvmjit*" \
     --dpkgopt="path-exclude=/usr/lib/postgresql/$pg_major/lib/bitcode/*" \
@@ -226,8 +233,12 @@ build_postgresql() {
 }
 
 build_pgbouncer() {
-  # psql comes along for `kubectl exec … psql` into the admin console (PGHOST=/controller/run).
-  debian_image pgbouncer "pgbouncer=$PGBOUNCER_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION" \
+  # From trixie, not bookworm: CNPG 1.30 writes `auth_dbname` into pgbouncer.ini, a setting
+  # PgBouncer has since 1.19; bookworm's 1.18 stops at "unknown parameter" (bookworm-backports
+  # has no pgbouncer). The pod needs nothing else from the image: the instance manager CNPG
+  # copies into /controller is a static binary. psql (the client metapackage: whatever trixie
+  # ships) comes along for `kubectl exec … psql` into the admin console (PGHOST=/controller/run).
+  debian_image pgbouncer "$PGBOUNCER_SUITE" "pgbouncer=$PGBOUNCER_DEB_VERSION,postgresql-client" \
     '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"User":"998:996","WorkingDir":"/"}'
 }
 

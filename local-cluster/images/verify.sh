@@ -70,6 +70,18 @@ while read -r ref tarball; do
     if chroot --userspec=26:26 "$root" env -i "$path" LANG=C.UTF-8 initdb --username postgres -D /tmp/pgdata/pgdata \
       --encoding=UTF8 --lc-collate=C --lc-ctype=C --no-sync >"$work/initdb.log" 2>&1; then
       ok "initdb --encoding=UTF8 --lc-collate=C --lc-ctype=C works as 26 from PATH ($path)"
+      # Start it (socket only, no TCP) and ask it something: the server runs, and JIT is simply
+      # unavailable (build.sh leaves LLVM out) rather than an error.
+      as26() { chroot --userspec=26:26 "$root" env -i "$path" LANG=C.UTF-8 "$@"; }
+      opts="-c listen_addresses='' -c unix_socket_directories=/tmp -c jit_above_cost=0"
+      if as26 pg_ctl -D /tmp/pgdata/pgdata -o "$opts" -l /tmp/pg.log -w start >/dev/null; then
+        answer="$(as26 psql -h /tmp -U postgres -Atc "select current_setting('server_version_num'), pg_jit_available(), (select count(*) from generate_series(1, 1000))" postgres)" || answer="psql failed"
+        as26 pg_ctl -D /tmp/pgdata/pgdata -m fast -w stop >/dev/null || fail "pg_ctl stop failed"
+        [[ "$answer" == *"|f|1000" ]] && ok "postgres starts, answers psql (server_version_num|jit available|rows: $answer), stops" ||
+          fail "psql answered '$answer'"
+      else
+        fail "pg_ctl start failed: $(tail -n 5 "$root/tmp/pg.log")"
+      fi
     else
       fail "initdb failed: $(tail -n 5 "$work/initdb.log")"
     fi
@@ -83,6 +95,43 @@ while read -r ref tarball; do
     [[ "$version" == *"$tag"* ]] && ok "/usr/bin/pgbouncer as 998:996: $version" || fail "'$version' does not carry $tag"
     [[ "$(stat -c %u:%g "$root/controller")" == 998:996 ]] && ok "/controller owned by 998:996" || fail "/controller owned by $(stat -c %u:%g "$root/controller")"
     chroot "$root" psql --version >/dev/null && ok "psql present" || fail "no psql"
+    # The settings CNPG 1.30 writes (pkg/management/pgbouncer/config), on a Unix socket only
+    # (chroot shares the machine's network), run the way its pgbouncer manager runs it.
+    mkdir -p "$root/controller/configs" "$root/controller/run"
+    cat >"$root/controller/configs/pgbouncer.ini" <<'EOF_INI'
+[databases]
+* = host=example-rw
+
+[pgbouncer]
+pool_mode = session
+auth_user = cnpg_pooler_pgbouncer
+auth_query = SELECT usename, passwd FROM public.user_search($1)
+auth_dbname = postgres
+admin_users = pgbouncer
+auth_type = hba
+auth_hba_file = /controller/configs/pg_hba.conf
+auth_file = /controller/configs/userlist.txt
+ignore_startup_parameters = extra_float_digits,options
+log_stats = 0
+listen_addr =
+listen_port = 5432
+unix_socket_dir = /controller/run
+EOF_INI
+    echo 'local all all trust' >"$root/controller/configs/pg_hba.conf"
+    : >"$root/controller/configs/userlist.txt"
+    chown -R 998:996 "$root/controller"
+    chroot --userspec=998:996 "$root" /usr/bin/pgbouncer /controller/configs/pgbouncer.ini >"$work/pgbouncer.log" 2>&1 &
+    pid=$!
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -S "$root/controller/run/.s.PGSQL.5432" ]] && break; sleep 0.3; done
+    if [[ -S "$root/controller/run/.s.PGSQL.5432" ]]; then
+      kill -INT "$pid"
+      wait "$pid" || true
+      ok "pgbouncer runs CNPG's settings (auth_dbname etc.) as 998:996, socket in /controller/run"
+    else
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      fail "pgbouncer did not start: $(tail -n 3 "$work/pgbouncer.log")"
+    fi
     ;;
   esac
   du -sh "$root" | sed "s|$root|$name (unpacked)|"
