@@ -4,26 +4,17 @@
 // the Kubernetes API, so the server gets a kubeconfig that points nowhere.
 //   npx tsx scripts/idle-memory.ts [counts, default 1000,5000,10000]
 // Loopback only. Build first: npx tsc -p tsconfig.build.json
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMcpServer } from '../load/lib/processes.js';
 import { runIdleSessions } from '../load/lib/scenarios.js';
+import { writeUnreachableKubeconfig } from '../load/lib/unreachable-kubeconfig.js';
 
 const counts = (process.argv[2] ?? '1000,5000,10000').split(',').map(Number);
 
 const dir = mkdtempSync(join(tmpdir(), 'idle-memory-'));
-const kubeconfigPath = join(dir, 'kubeconfig');
-writeFileSync(
-  kubeconfigPath,
-  `apiVersion: v1
-kind: Config
-clusters: [{name: none, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]
-users: [{name: none, user: {token: none}}]
-contexts: [{name: none, context: {cluster: none, user: none}}]
-current-context: none
-`,
-);
+const kubeconfigPath = writeUnreachableKubeconfig(dir);
 
 try {
   console.log('sessions  RSS MiB before → open  KiB/session  heap MiB before → open  heap KiB/session  errors');

@@ -1,6 +1,9 @@
 // Kubernetes errors are classified once, here, by HTTP status code and the Status body
 // (never by matching message text; shared/design.md "Conventions").
-import { ApiException } from '@kubernetes/client-node';
+// The class itself, from the one file that defines it (the package index re-exports it): the
+// package index costs ~1 s of CPU to load, and stdio must classify nothing before the first
+// Kubernetes call (issue #13, src/deferred-deps.ts).
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 
 export type KubeErrorKind =
   | 'unauthorized' // 401

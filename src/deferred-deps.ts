@@ -1,0 +1,50 @@
+// The deps of a stdio session, before the Kubernetes side exists. Importing
+// @kubernetes/client-node costs about 1 s of CPU and 80 MB of RSS (docs/benchmarks.md, issue #13),
+// and initialize, tools/list or prompts never need it: so the stdio transport answers those at
+// once and calls load() before handing on the first request that may reach Kubernetes.
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { NamespacePolicy } from './mcp/namespaces.js';
+import type { ServerDeps } from './mcp/server.js';
+
+export interface DeferredDeps {
+  /** Usable at once for the mode, limits and logger; cnpg() and namespaces only after load(). */
+  deps: ServerDeps;
+  readonly loaded: boolean;
+  /** Builds the real deps (src/deps.ts) once; later calls return the same promise. */
+  load(): Promise<void>;
+}
+
+export function deferDeps(config: Config, logger: Logger): DeferredDeps {
+  let real: ServerDeps | undefined;
+  let loading: Promise<void> | undefined;
+  // Only a request the transport let through without load() could get here: a bug, said so.
+  const early = () => new Error('internal error: Kubernetes used before its client was loaded');
+  const deps: ServerDeps = {
+    cnpg: () => {
+      if (!real) throw early();
+      return real.cnpg();
+    },
+    get namespaces(): NamespacePolicy {
+      if (!real) throw early();
+      return real.namespaces;
+    },
+    mode: { readOnly: config.readOnly, disableDestructive: config.disableDestructive },
+    maxResponseChars: config.maxResponseChars,
+    logger,
+    close: async () => {
+      await loading;
+      await real?.close?.();
+    },
+  };
+  return {
+    deps,
+    get loaded() {
+      return real !== undefined;
+    },
+    load: () =>
+      (loading ??= import('./deps.js').then(({ buildDeps }) => {
+        real = buildDeps(config, logger);
+      })),
+  };
+}

@@ -1,0 +1,39 @@
+// parse config → build deps → start the chosen transport. Each transport is imported only when
+// chosen: stdio never loads the HTTP stack (express, Redis, metrics routes), and loads
+// @kubernetes/client-node only on the first request that may need it (src/deferred-deps.ts).
+import { ConfigError, parseConfig } from './config.js';
+import { createLogger } from './log.js';
+
+async function main(): Promise<number> {
+  let command;
+  try {
+    command = parseConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cnpg-mcp: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (command.kind !== 'run') {
+    process.stdout.write(`${command.text}\n`);
+    return 0;
+  }
+  const { config } = command;
+  const logger = createLogger(config.logLevel);
+  if (config.transport === 'stdio') {
+    const { serveStdio } = await import('./transports/stdio.js');
+    await serveStdio(config, logger);
+    return 0;
+  }
+  const [{ buildDeps }, { serveHttp }] = await Promise.all([import('./deps.js'), import('./transports/http.js')]);
+  return serveHttp(config, buildDeps(config, logger));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`cnpg-mcp: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
