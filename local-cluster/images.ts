@@ -242,7 +242,8 @@ export async function importImages(
   snapshotter = 'overlayfs',
 ): Promise<void> {
   const ctr = (...args: string[]) => run(ctrBinary, ['--address', containerdSocket, '-n', 'k8s.io', ...args], { maxBuffer: 16 << 20 });
-  const wanted = Object.values(images).filter((image): image is LocalImage => image !== undefined);
+  // By name, not Object.values: a LocalImages also carries `versions`.
+  const wanted = IMAGE_NAMES.map((name) => images[name]).filter((image): image is LocalImage => image !== undefined);
   for (const image of wanted) {
     // The index's io.containerd.image.name annotation names the image: no --base-name needed.
     const { stdout } = await ctr('images', 'import', '--all-platforms', '--snapshotter', snapshotter, image.tarball);

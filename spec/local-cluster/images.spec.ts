@@ -3,11 +3,11 @@
 // so specs never start one).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IMAGE_NAMES, listImages, validateImageTarball } from '../../local-cluster/images.js';
+import { IMAGE_NAMES, importImages, listImages, validateImageTarball } from '../../local-cluster/images.js';
 
 const work = mkdtempSync(join(tmpdir(), 'cnpg-mcp-images-spec-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -102,4 +102,50 @@ describe('local images from build.sh', async () => {
       if (name === 'postgresql') expect(config.Env).toContainEqual(expect.stringMatching(/^PATH=\/usr\/lib\/postgresql\/\d+\/bin:/));
     }, 60_000);
   }
+});
+
+describe('importImages', () => {
+  // A stand-in for ctr that logs its arguments and answers like ctr 1.6 does: containerd itself
+  // is the node's, and specs never start one.
+  function fakeCtr(listed: string[]): { ctr: string; log: string } {
+    const dir = mkdtempSync(join(work, 'ctr-'));
+    const ctr = join(dir, 'ctr');
+    const log = join(dir, 'args.log');
+    writeFileSync(
+      ctr,
+      `#!/bin/sh
+echo "$*" >> ${log}
+case "$*" in
+  *" images import "*) for tarball; do :; done; echo "unpacking $(cat "$tarball.ref") (sha256:${'a'.repeat(64)})...done" ;;
+  *" images ls -q"*) printf '%s\\n' ${listed.map((ref) => `'${ref}'`).join(' ')} ;;
+esac
+`,
+    );
+    chmodSync(ctr, 0o755);
+    return { ctr, log };
+  }
+  const image = (name: string) => {
+    const tarball = join(work, `${name}.oci.tar`);
+    const ref = `localhost/cnpg-mcp/${name}:1`;
+    writeFileSync(`${tarball}.ref`, ref);
+    return { ref, tarball };
+  };
+
+  it('imports into the k8s.io namespace on the given socket, unpacked for overlayfs, then finds each listed', async () => {
+    const pause = image('pause');
+    const operator = image('operator');
+    const { ctr, log } = fakeCtr([pause.ref, operator.ref]);
+    await importImages(ctr, '/run/node/containerd.sock', { pause, operator });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      `--address /run/node/containerd.sock -n k8s.io images import --all-platforms --snapshotter overlayfs ${pause.tarball}`,
+      `--address /run/node/containerd.sock -n k8s.io images import --all-platforms --snapshotter overlayfs ${operator.tarball}`,
+      '--address /run/node/containerd.sock -n k8s.io images ls -q',
+    ]);
+  });
+
+  it('fails when containerd does not list an imported image', async () => {
+    const pause = image('pause');
+    const { ctr } = fakeCtr([]);
+    await expect(importImages(ctr, '/run/node/containerd.sock', { pause })).rejects.toThrow(/does not list localhost\/cnpg-mcp\/pause:1/);
+  });
 });
