@@ -28,10 +28,12 @@ import { buildHelm, only, renderChart, type K8sObject } from '../scripts/helm.js
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession, type ToolCallResult } from './helpers/mcp.js';
 import { objectReader } from './helpers/objects.js';
+import { healthyStatus, intentFixtures } from './intent-fixtures.js';
 
 const FIELD_MANAGER = 'cnpg-mcp-e2e';
 const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
 const PG = 'pg-rbac';
+const PROMOTABLE = 'pg-rbac-promote';
 
 let helm: string;
 const tmpDirs: string[] = [];
@@ -227,11 +229,16 @@ const STEPS: Step[] = [
   {
     tool: 'promote_cluster_instance',
     tier: 'destructive',
-    args: { name: PG, instance: `${PG}-2` },
-    before: (ns) => instancePod(ns, `${PG}-2`),
-    // Through the status subresource (clusters/status patch). The operator may move on from it.
-    check: async (ns) =>
-      void (await waitFor(async () => (await admin(ns).get('clusters', PG))?.status?.targetPrimaryTimestamp, { what: 'targetPrimaryTimestamp', timeoutMs: 10_000 })),
+    args: { name: PROMOTABLE, instance: `${PROMOTABLE}-2` },
+    // The switchover guard needs a primary and a ready target (issue #12, item 5): a cluster whose
+    // status is set by hand and left alone by the operator, and a pod made Ready through pods/status.
+    before: async (ns) => {
+      const fixtures = intentFixtures(ns);
+      if (!(await admin(ns).get('clusters', PROMOTABLE))) await fixtures.frozenCluster(PROMOTABLE, {}, healthyStatus(PROMOTABLE));
+      await fixtures.instancePod(PROMOTABLE, `${PROMOTABLE}-2`, true);
+    },
+    // Through the status subresource (clusters/status patch).
+    check: async (ns) => expect((await admin(ns).get('clusters', PROMOTABLE))?.status?.targetPrimary).toBe(`${PROMOTABLE}-2`),
   },
   { tool: 'restart_postgres_cluster', tier: 'destructive', args: { name: PG } },
   { tool: 'reload_postgres_configuration', tier: 'write', args: { name: PG } },
@@ -260,10 +267,21 @@ const STEPS: Step[] = [
     before: (ns) => instancePod(ns, `${PG}-2`),
     check: async (ns) => void (await waitFor(async () => (await admin(ns).pod(`${PG}-2`)) === undefined, { what: 'the pod deletion', timeoutMs: 10_000 })),
   },
-  { tool: 'create_postgres_backup', tier: 'write', args: { cluster_name: PG, backup_name: 'b1', method: 'volumeSnapshot' } },
+  {
+    tool: 'create_postgres_backup',
+    tier: 'write',
+    args: { cluster_name: PG, backup_name: 'b1', method: 'volumeSnapshot' },
+    // Backups need the method configured on the cluster (issue #12, item 7).
+    before: (ns) => intentFixtures(ns).patchClusterSpec(PG, { backup: { volumeSnapshot: { className: 'csi-snapclass' } } }),
+  },
   { tool: 'list_postgres_backups', tier: 'read', args: {}, check: async (_ns, r) => expect(r.text).toContain('b1') },
   { tool: 'get_postgres_backup', tier: 'read', args: { name: 'b1' } },
-  { tool: 'create_scheduled_backup', tier: 'write', args: { cluster_name: PG, name: 'nightly', schedule: '0 0 2 * * *', method: 'volumeSnapshot' } },
+  {
+    tool: 'create_scheduled_backup',
+    tier: 'write',
+    args: { cluster_name: PG, name: 'nightly', schedule: '0 0 2 * * *', method: 'volumeSnapshot' },
+    before: (ns) => intentFixtures(ns).patchClusterSpec(PG, { backup: { volumeSnapshot: { className: 'csi-snapclass' } } }),
+  },
   { tool: 'list_scheduled_backups', tier: 'read', args: {}, check: async (_ns, r) => expect(r.text).toContain('nightly') },
   { tool: 'delete_scheduled_backup', tier: 'destructive', args: { name: 'nightly' } },
   { tool: 'create_postgres_database', tier: 'write', args: { cluster_name: PG, database_name: 'analytics', owner: 'app' } },

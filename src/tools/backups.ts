@@ -1,16 +1,44 @@
 // Backups (Backup objects) and scheduled backups (ScheduledBackup objects).
 import { z } from 'zod';
 import { buildBackup, buildScheduledBackup, rfc3339 } from '../cnpg/manifests.js';
-import type { CnpgObject } from '../cnpg/types.js';
+import type { Cluster, CnpgObject } from '../cnpg/types.js';
+import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../mcp/tool.js';
 import { changeOutput } from './outputs.js';
 import { createObject } from './change.js';
 import * as s from './schemas.js';
 
+const METHODS = ['barmanObjectStore', 'volumeSnapshot', 'plugin'] as const;
+type Method = (typeof METHODS)[number];
 const method = z
-  .enum(['barmanObjectStore', 'volumeSnapshot', 'plugin'])
-  .default('barmanObjectStore')
-  .describe("How to back up: the cluster's barman object store, CSI volume snapshots, or a CNPG-I plugin.");
+  .enum(METHODS)
+  .optional()
+  .describe("How to back up: the cluster's barman object store, CSI volume snapshots, or a CNPG-I plugin. Default: the one the cluster has configured.");
+
+/** What the Cluster must have for each method, in the words of its spec. */
+const NEEDS: Record<Method, string> = {
+  barmanObjectStore: 'spec.backup.barmanObjectStore (an object store and its credentials)',
+  volumeSnapshot: 'spec.backup.volumeSnapshot (a VolumeSnapshotClass)',
+  plugin: 'spec.plugins with a backup plugin such as barman-cloud.cloudnative-pg.io',
+};
+
+/**
+ * The method and plugin a Backup of `cluster` can use, or a refusal naming what the cluster
+ * lacks: the operator would accept the Backup and then fail it (issue #12, item 7).
+ */
+function backupMethodFor(cluster: Cluster, requested: Method | undefined, pluginName: string | undefined): { method: Method; plugin_name?: string } {
+  const plugins = (cluster.spec?.plugins as { name: string; enabled?: boolean }[] | undefined)?.filter((p) => p.enabled !== false).map((p) => p.name) ?? [];
+  const configured = METHODS.filter((m) => (m === 'plugin' ? plugins.length > 0 : cluster.spec?.backup?.[m] !== undefined));
+  const where = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+  const supported = configured.length ? `It supports: ${configured.join(', ')}.` : 'Configure one of: ' + METHODS.map((m) => `${m} needs ${NEEDS[m]}`).join('; ') + '.';
+  const chosen = requested ?? configured[0];
+  if (!chosen) throw new ToolError(`cluster ${where} has no backup configuration`, supported);
+  if (!configured.includes(chosen)) throw new ToolError(`cluster ${where} is not configured for ${chosen} backups: that needs ${NEEDS[chosen]}`, supported);
+  if (chosen !== 'plugin') return { method: chosen };
+  const plugin = pluginName ?? (plugins.length === 1 ? plugins[0] : undefined);
+  if (!plugin || !plugins.includes(plugin)) throw new ToolError(`give plugin_name: one of the cluster's plugins (${plugins.join(', ')})`);
+  return { method: chosen, plugin_name: plugin };
+}
 const backupOptions = {
   method,
   target: z.enum(['primary', 'prefer-standby']).optional().describe('Where to take it; the cluster default when omitted.'),
@@ -95,11 +123,12 @@ export const createBackup = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    await ctx.cnpg().get('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
+    const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
     const name = input.backup_name ?? `${input.cluster_name}-${rfc3339().replace(/[-:TZ]/g, '').slice(0, 14)}`;
-    const manifest = buildBackup({ ...input, cluster: input.cluster_name, name, namespace });
+    const manifest = buildBackup({ ...input, ...chosen, cluster: input.cluster_name, name, namespace });
     const data = await createObject(ctx, 'backup', namespace, manifest, input.dry_run, 'create backup');
-    return { text: `${input.dry_run ? 'Would request' : 'Requested'} backup ${namespace}/${name} of cluster ${input.cluster_name} (${input.method}).`, data };
+    return { text: `${input.dry_run ? 'Would request' : 'Requested'} backup ${namespace}/${name} of cluster ${input.cluster_name} (${chosen.method}).`, data };
   },
 });
 
@@ -157,8 +186,9 @@ export const createScheduledBackup = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    await ctx.cnpg().get('cluster', namespace, input.cluster_name);
-    const manifest = buildScheduledBackup({ ...input, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name);
+    const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
+    const manifest = buildScheduledBackup({ ...input, ...chosen, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
     const data = await createObject(ctx, 'scheduledBackup', namespace, manifest, input.dry_run, 'create scheduled backup');
     return { text: `${input.dry_run ? 'Would schedule' : 'Scheduled'} backups of ${input.cluster_name} as ${namespace}/${input.name} ("${input.schedule.trim()}").`, data };
   },

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { HEALTHY_PHASE, formatSummary, summariseCluster } from '../cnpg/status.js';
 import { buildCluster } from '../cnpg/manifests.js';
+import { quantityBytes } from '../cnpg/quantity.js';
 import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
@@ -156,6 +157,14 @@ export const resizeCluster = defineTool({
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
+    // Volumes only grow: a smaller size is refused here, before the operator is asked for the
+    // impossible (issue #12, item 6). Fresh read: the size to compare with must be the stored one.
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
+    const current = cluster.spec?.storage?.size;
+    const [from, to] = [current && quantityBytes(current), quantityBytes(input.storage_size)];
+    if (from && to !== undefined && to < from) {
+      throw new ToolError(`${namespace}/${input.name} has ${current} volumes and volumes cannot shrink: ${input.storage_size} is smaller`, `Give a size of at least ${current}; to use less space, create a new cluster and move the data.`);
+    }
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { storage: { size: input.storage_size } } }, input.dry_run, 'resize');
     return { text: `${input.dry_run ? 'Would resize' : 'Resized'} ${namespace}/${input.name} storage to ${input.storage_size}.`, data: result };
   },

@@ -1,6 +1,7 @@
 // Day-2 operations, each through the mechanism the operator reads (shared/cnpg-facts.md):
 // switchover via the status subresource, restarts and reloads via annotations, fencing and
 // hibernation via their cnpg.io annotations, one-instance restarts by deleting the pod.
+import type { V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { CLUSTER_LABEL } from '../cnpg/kinds.js';
 import { rfc3339 } from '../cnpg/manifests.js';
@@ -29,24 +30,60 @@ async function assertInstanceOf(ctx: ToolContext, cluster: Cluster, instance: st
   }
 }
 
+/** Ready=True, and not being deleted: an instance the operator can promote. */
+function podReady(pod: V1Pod): boolean {
+  return !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * Why a switchover to `instance` must not be requested now, as `kubectl cnpg promote` decides
+ * (internal/cmd/plugin/promote) and stricter (issue #12, item 5): not the current primary, not
+ * the current target, no switchover already under way, and the instance's pod exists and is ready.
+ */
+async function switchoverRefusal(ctx: ToolContext, cluster: Cluster, instance: string): Promise<ToolError | undefined> {
+  const { currentPrimary, targetPrimary, phase } = cluster.status ?? {};
+  const where = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+  if (instance === currentPrimary) return new ToolError(`${instance} is already the primary of ${where}`);
+  if (instance === targetPrimary) return new ToolError(`${instance} is already the target primary of ${where}: a switchover to it was requested`, 'Follow it with get_cluster_status.');
+  if (!currentPrimary) return new ToolError(`${where} has no primary yet (phase: ${phase ?? 'not reconciled'})`, 'Wait until get_cluster_status shows it healthy.');
+  if (phase === SWITCHOVER_PHASE || (targetPrimary && targetPrimary !== currentPrimary)) {
+    return new ToolError(`a switchover of ${where} to ${targetPrimary ?? 'another instance'} is already in progress`, 'Wait until it completes (get_cluster_status), then try again.');
+  }
+  const pods = await ctx.cnpg().listPods(cluster.metadata.namespace!, `${CLUSTER_LABEL}=${cluster.metadata.name}`);
+  const pod = pods.find((p) => p.metadata?.name === instance);
+  if (!pod) {
+    const list = pods.map((p) => p.metadata?.name).filter(Boolean).sort().join(', ') || 'none';
+    return new ToolError(`${instance} has no pod in cluster ${where}`, `Its instance pods: ${list}.`);
+  }
+  if (!podReady(pod)) return new ToolError(`the pod of ${instance} is not ready (phase: ${pod.status?.phase ?? 'unknown'})`, 'Promote a ready replica: get_cluster_status lists the instances.');
+  return undefined;
+}
+
 export const promoteInstance = defineTool({
   name: 'promote_cluster_instance',
   title: 'Promote an instance (switchover)',
   description:
     'Makes another instance the primary, as `kubectl cnpg promote` does: it sets status.targetPrimary through the status ' +
-    'subresource and the operator performs a controlled switchover (brief write outage). Check get_cluster_status first.',
+    'subresource and the operator performs a controlled switchover (brief write outage). Refused for the current primary or ' +
+    'target, while a switchover is in progress, and for an instance whose pod is missing or not ready.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun }),
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
-    if (cluster.status?.currentPrimary === input.instance) throw new ToolError(`${input.instance} is already the primary`);
-    await assertInstanceOf(ctx, cluster, input.instance);
-    const patch = {
-      status: { targetPrimary: input.instance, targetPrimaryTimestamp: rfc3339(), phase: SWITCHOVER_PHASE, phaseReason: `Switching over to ${input.instance}` },
-    };
-    const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'promote', 'status');
+    // The guard is checked against the version the patch is conditioned on (resourceVersion): if
+    // the status moves on in between, the API answers 409 and the guard runs again on the new one,
+    // so a refusal never writes and a phase it did not check is never overwritten.
+    const result = await retryOnConflict(async () => {
+      const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
+      const refusal = await switchoverRefusal(ctx, cluster, input.instance);
+      if (refusal) throw refusal;
+      const patch = {
+        metadata: { resourceVersion: cluster.metadata.resourceVersion },
+        status: { targetPrimary: input.instance, targetPrimaryTimestamp: rfc3339(), phase: SWITCHOVER_PHASE, phaseReason: `Switching over to ${input.instance}` },
+      };
+      return change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'promote', 'status');
+    }, ctx.signal);
     return { text: `${input.dry_run ? 'Would request' : 'Requested'} switchover of ${namespace}/${input.name} to ${input.instance}.`, data: result };
   },
 });
@@ -153,7 +190,7 @@ export const fenceInstances = defineTool({
       value = next.size ? JSON.stringify([...next].sort()) : null;
       const patch = { metadata: { resourceVersion: cluster.metadata.resourceVersion, annotations: { [FENCED_ANNOTATION]: value } } };
       return change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, input.action);
-    });
+    }, ctx.signal);
     return { text: `${input.dry_run ? 'Would set' : 'Set'} fenced instances of ${namespace}/${input.name} to ${value ?? 'none'}.`, data: result };
   },
 });

@@ -1,7 +1,7 @@
 // Managed roles: spec.managed.roles[] on the Cluster, each password in a basic-auth Secret the
 // tool generates and never echoes (shared/cnpg-facts.md, "roles").
 import { z } from 'zod';
-import { MANAGED_BY, buildRoleSecret, generatePassword, roleFields, roleSecretName, type RoleAttributes } from '../cnpg/manifests.js';
+import { buildRoleSecret, generatePassword, roleFields, roleSecretName, type RoleAttributes } from '../cnpg/manifests.js';
 import type { Cluster, ManagedRole } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
@@ -108,7 +108,7 @@ export const createRole = defineTool({
         const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
         if (latest.roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`);
         return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, [...latest.roles, role]), input.dry_run, 'create role');
-      });
+      }, ctx.signal);
       return { text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name}; password in Secret ${secret.metadata!.name}.`, data: { ...result, password_secret: secret.metadata!.name! } };
     } catch (err) {
       // Leave nothing behind when the cluster refused the role.
@@ -143,27 +143,51 @@ export const updateRole = defineTool({
     if (!existing) throw new ToolError(`role ${input.role_name} is not managed on ${input.cluster_name}`, `Managed roles: ${roles.map((r) => r.name).join(', ') || 'none'}.`);
     const updated: Partial<ManagedRole> = roleFields(input as RoleAttributes);
     const newPassword = input.password ?? (input.rotate_password ? generatePassword() : undefined);
-    if (newPassword) {
-      const secretName = existing.passwordSecret?.name ?? roleSecretName(input.cluster_name, input.role_name);
-      await upsertPassword(ctx, namespace, input.cluster_name, input.role_name, secretName, newPassword, input.dry_run);
-      updated.passwordSecret = { name: secretName };
+    const secretName = existing.passwordSecret?.name ?? roleSecretName(input.cluster_name, input.role_name);
+    if (newPassword) updated.passwordSecret = { name: secretName };
+    const writeRoles = (dryRun: boolean) =>
+      retryOnConflict(async () => {
+        const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
+        const roles = latest.roles.map((r) => (r.name === input.role_name ? { ...r, ...updated } : r));
+        return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), dryRun, 'update role');
+      }, ctx.signal);
+    // A failed call changes nothing (issue #12, item 3): the operator applies a new password as soon
+    // as the Secret changes, so the roles patch is first validated by a server-side dry run (RBAC,
+    // schema, existence), and if the real patch still fails the Secret is put back as it was.
+    let result = await writeRoles(true);
+    if (input.dry_run && newPassword) await writePassword(ctx, namespace, input.cluster_name, input.role_name, secretName, newPassword, true);
+    if (!input.dry_run) {
+      const restore = newPassword ? await writePassword(ctx, namespace, input.cluster_name, input.role_name, secretName, newPassword) : undefined;
+      try {
+        result = await writeRoles(false);
+      } catch (err) {
+        await restore?.();
+        throw err;
+      }
     }
-    const result = await retryOnConflict(async () => {
-      const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
-      const roles = latest.roles.map((r) => (r.name === input.role_name ? { ...r, ...updated } : r));
-      return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), input.dry_run, 'update role');
-    });
     return { text: `${input.dry_run ? 'Would update' : 'Updated'} role ${input.role_name}${newPassword ? ' (new password stored in its Secret)' : ''}.`, data: result };
   },
 });
 
-async function upsertPassword(ctx: ToolContext, namespace: string, cluster: string, role: string, secretName: string, password: string, dryRun: boolean) {
-  try {
-    await ctx.cnpg().patchSecret(namespace, secretName, { stringData: { username: role, password } }, { dryRun });
-  } catch (err) {
+/**
+ * Writes the role's password into its Secret (creating it when missing) and returns what undoes
+ * that write: the Secret's previous data back, or the Secret deleted when this created it.
+ */
+async function writePassword(ctx: ToolContext, namespace: string, cluster: string, role: string, secretName: string, password: string, dryRun = false): Promise<() => Promise<void>> {
+  const client = ctx.cnpg();
+  const previous = await client.getSecret(namespace, secretName).catch((err) => {
     if ((err as { kind?: string }).kind !== 'not_found') throw err;
-    await ctx.cnpg().createSecret(namespace, { ...buildRoleSecret(namespace, cluster, role, password), metadata: { name: secretName, namespace, labels: { ...MANAGED_BY, 'cnpg.io/cluster': cluster, 'cnpg.io/reload': 'true' } } }, { dryRun });
+    return undefined;
+  });
+  if (previous) {
+    await client.patchSecret(namespace, secretName, { stringData: { username: role, password } }, { dryRun });
+    return async () => {
+      await client.patchSecret(namespace, secretName, { data: previous.data ?? {} });
+    };
   }
+  const secret = buildRoleSecret(namespace, cluster, role, password);
+  await client.createSecret(namespace, { ...secret, metadata: { ...secret.metadata, name: secretName } }, { dryRun });
+  return () => client.deleteSecret(namespace, secretName);
 }
 
 export const deleteRole = defineTool({
@@ -189,7 +213,7 @@ export const deleteRole = defineTool({
         return { ...rest, ensure: 'absent' as const };
       });
       return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), input.dry_run, 'delete role');
-    });
+    }, ctx.signal);
     if (passwordSecret && passwordSecret.name === roleSecretName(input.cluster_name, input.role_name)) {
       await ctx.cnpg().deleteSecret(namespace, passwordSecret.name, { dryRun: input.dry_run }).catch((err) => {
         if ((err as { kind?: string }).kind !== 'not_found') throw err;
