@@ -17,18 +17,21 @@ function findTsc() {
   }
 }
 
-function run(command, args) {
-  const result = spawnSync(command, args, { stdio: 'inherit' });
+function run(command, args, env = process.env) {
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
 if (!findTsc()) {
   process.stderr.write('cnpg-mcp: TypeScript is not installed here; installing the devDependencies to build dist/\n');
-  // npm_execpath is the npm running this script; scripts are skipped, this one included.
+  // npm_execpath is the npm running this script; scripts are skipped, this one included. npm
+  // hands its settings to scripts as npm_config_* variables: under `npm install -g` they would
+  // make this install global too, so it gets them from its own command line only.
   const npm = process.env.npm_execpath;
-  const args = ['install', '--include=dev', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund'];
-  if (npm) run(process.execPath, [npm, ...args]);
-  else run('npm', args);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_config_')));
+  const args = ['install', '--global=false', '--include=dev', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund'];
+  if (npm) run(process.execPath, [npm, ...args], env);
+  else run('npm', args, env);
 }
 const tsc = findTsc();
 if (!tsc) {
