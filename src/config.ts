@@ -39,7 +39,7 @@ export const OPTIONS = {
   'allowed-hosts': { type: 'string', env: 'CNPG_MCP_ALLOWED_HOSTS', group: 'http', help: 'comma-separated Host names accepted (DNS-rebinding defence); default: loopback names on a loopback bind, any otherwise' },
   'cors-origins': { type: 'string', env: 'CNPG_MCP_CORS_ORIGINS', group: 'http', help: 'comma-separated browser origins (https://app.example.com) allowed to call the server; default: none (CORS off)' },
   'trust-proxy': { type: 'string', env: 'CNPG_MCP_TRUST_PROXY', group: 'http', help: "reverse proxies whose X-Forwarded-For is believed for the client address: a hop count or addresses/CIDRs ('loopback, 10.0.0.0/8')" },
-  'audit-log': { type: 'string', env: 'CNPG_MCP_AUDIT_LOG', group: 'http', help: 'append the audit log (one JSON line per MCP request and per refusal) to this file; default: stdout' },
+  'audit-log': { type: 'string', env: 'CNPG_MCP_AUDIT_LOG', group: 'http', help: 'append the audit log (one JSON line per MCP request and per refusal) to this file; default: stdout, apart from the logs on stderr' },
   'auth-tokens-file': { type: 'string', env: 'CNPG_MCP_AUTH_TOKENS_FILE', group: 'auth', help: "bearer tokens, one per line ('token[:principal[:group,group]]', '#' comments), e.g. a mounted Secret; re-read when it changes" },
   'oidc-issuer': { type: 'string', env: 'CNPG_MCP_OIDC_ISSUER', group: 'auth', help: 'accept JWTs from this OpenID Connect issuer (keys from its discovery document)' },
   'oidc-audience': { type: 'string', env: 'CNPG_MCP_OIDC_AUDIENCE', group: 'auth', help: "comma-separated audiences a JWT's aud must name (required with --oidc-issuer)" },

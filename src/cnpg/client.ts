@@ -1,5 +1,5 @@
 // The typed CloudNativePG API over @kubernetes/client-node. Tools call this, never the
-// Kubernetes client directly. Writes are narrow merge patches (shared/cnpg-facts.md): a
+// Kubernetes client directly. Writes are narrow merge patches (docs/cnpg-facts.md): a
 // whole-object write collides with the operator's own updates.
 import {
   CoreV1Api,

@@ -1,5 +1,5 @@
 // Kubernetes errors are classified once, here, by HTTP status code and the Status body
-// (never by matching message text; shared/design.md "Conventions").
+// (never by matching message text; docs/architecture.md, "Conventions").
 // The class itself, from the one file that defines it (the package index re-exports it): the
 // package index costs ~1 s of CPU to load, and stdio must classify nothing before the first
 // Kubernetes call (issue #13, src/deferred-deps.ts).

@@ -1,5 +1,5 @@
 // The only place that knows CloudNativePG's group, version and plural names
-// (shared/cnpg-facts.md, "API"). Everything else refers to kinds by their key.
+// (docs/cnpg-facts.md, "API"). Everything else refers to kinds by their key.
 export const CNPG_GROUP = 'postgresql.cnpg.io';
 export const CNPG_VERSION = 'v1';
 

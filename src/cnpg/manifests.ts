@@ -1,4 +1,4 @@
-// Builders from tool input to CloudNativePG objects (shared/cnpg-facts.md, "Operations").
+// Builders from tool input to CloudNativePG objects (docs/cnpg-facts.md, "Operations").
 // Pure functions: unit-tested in spec/cnpg/manifests.spec.ts.
 import type { V1Secret } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';

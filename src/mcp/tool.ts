@@ -1,5 +1,5 @@
 // A tool is one declarative value: schema, annotations and a short handler side by side
-// (shared/design.md). The server factory registers these; modes filter them by annotations.
+// (docs/architecture.md). The server factory registers these; modes filter them by annotations.
 import type { z } from 'zod';
 import type { CnpgClient } from '../cnpg/client.js';
 import type { NamespacePolicy } from './namespaces.js';

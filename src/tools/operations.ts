@@ -1,4 +1,4 @@
-// Day-2 operations, each through the mechanism the operator reads (shared/cnpg-facts.md):
+// Day-2 operations, each through the mechanism the operator reads (docs/cnpg-facts.md):
 // switchover via the status subresource, restarts and reloads via annotations, fencing and
 // hibernation via their cnpg.io annotations, one-instance restarts by deleting the pod.
 import type { V1Pod } from '@kubernetes/client-node';

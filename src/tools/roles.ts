@@ -1,5 +1,5 @@
 // Managed roles: spec.managed.roles[] on the Cluster, each password in a basic-auth Secret the
-// tool generates and never echoes (shared/cnpg-facts.md, "roles").
+// tool generates and never echoes (docs/cnpg-facts.md, "roles").
 import { z } from 'zod';
 import { buildRoleSecret, generatePassword, roleFields, roleSecretName, type RoleAttributes } from '../cnpg/manifests.js';
 import type { Cluster, ManagedRole } from '../cnpg/types.js';
