@@ -17,7 +17,8 @@ const runtime = stages.at(-1)!;
 describe('Dockerfile', () => {
   it('builds on node:<major>-bookworm-slim with the Node major the project pins', () => {
     const major = /\d+/.exec(pkg.devDependencies.node!)![0];
-    expect(pkg.engines.node).toContain(`>=${major}`);
+    // engines names every supported major (22.19+ and 24); the image runs the pinned one.
+    expect(pkg.engines.node.split('||').map((range) => range.trim())).toContain(`^${major}.0.0`);
     expect(dockerfile).toMatch(new RegExp(`^ARG NODE_IMAGE=node:${major}-bookworm-slim$`, 'm'));
     for (const stage of stages) expect(stage.startsWith('${NODE_IMAGE}')).toBe(true);
   });
