@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['e2e/**/*.e2e.ts'],
+    // The node's teardown specs start clusters of their own: vitest.node.config.ts.
+    exclude: ['e2e/node/**', '**/node_modules/**'],
     globalSetup: ['e2e/setup/global-setup.ts'],
     testTimeout: 120_000,
     // A cold build of the control plane takes minutes (cached afterwards).

@@ -10,6 +10,8 @@ let mcp: StdioSession;
 let ns: string;
 let api: ReturnType<typeof objectReader>;
 const PG = 'pg-main';
+/** Without a kubelet no cluster becomes ready, which is what the timeout path needs. */
+const skipReasonPodsRun = '[skipped where pods run: the cluster may become ready before the timeout]';
 
 beforeAll(async () => {
   ns = await createTestNamespace('tools');
@@ -70,17 +72,17 @@ describe('clusters', () => {
     expect(JSON.parse(json.text)).toMatchObject({ name: PG });
   });
 
-  it('create with wait reports progress from a watch and times out clearly', async () => {
+  // Waits longer than a watch lives, and progress that increases: e2e/faults-wait.e2e.ts.
+  it.skipIf(podsCanRun())(`create with wait reports progress and, at the timeout, that the change is made but not complete ${skipReasonPodsRun}`, async () => {
     const progress: string[] = [];
     const r = await mcp.call(
       'create_postgres_cluster',
       { name: 'pg-wait', instances: 1, storage_size: '1Gi', wait: true, timeout: 5 },
       { onprogress: (p) => progress.push(String(p.message)), timeout: 30_000 },
     );
-    // No Cluster becomes ready within 5 s, with or without a node: the timeout path is what is tested.
-    expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/gave up waiting after 5s/);
-    expect(r.text).toMatch(/get_cluster_status/);
+    expect(r.isError, r.text).toBe(false);
+    expect(r.data?.wait).toMatchObject({ complete: false, instances: 1, ready_instances: 0 });
+    expect(r.text).toMatch(/Not ready yet after \d+s .*Do not repeat the call; follow it with get_cluster_status/);
     expect(progress.length).toBeGreaterThan(0);
     expect(await api.get('clusters', 'pg-wait')).toBeDefined();
   });

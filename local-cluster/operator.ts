@@ -15,6 +15,8 @@ export interface OperatorSpec {
   webhookPort: number;
   /** Scratch dir for the operator's working directory. */
   dir: string;
+  /** With a node: the local images, as the defaults of Clusters and Poolers that name none. */
+  images?: { operator: string; postgresql: string; pgbouncer: string };
 }
 
 export function startOperator(spec: OperatorSpec): ManagedProcess {
@@ -23,6 +25,11 @@ export function startOperator(spec: OperatorSpec): ManagedProcess {
   // Empty WATCH_NAMESPACE = every namespace. A value inherited from the caller's shell must not leak in.
   delete env.OPERATOR_NAMESPACE;
   delete env.WATCH_NAMESPACE;
+  if (spec.images) {
+    env.OPERATOR_IMAGE_NAME = spec.images.operator;
+    env.POSTGRES_IMAGE_NAME = spec.images.postgresql;
+    env.PGBOUNCER_IMAGE_NAME = spec.images.pgbouncer;
+  }
   return startProcess({
     name: 'cnpg-operator',
     command: spec.binary,

@@ -1,6 +1,9 @@
-// A real Kubernetes control plane without Docker or a kubelet: etcd, kube-apiserver and the
-// CloudNativePG operator as local processes, built from the Go module proxy (build.sh).
-// Pods never run here; everything the operator does through the API does happen.
+// A real Kubernetes cluster without Docker: etcd, kube-apiserver and the CloudNativePG operator
+// as local processes built from the Go module proxy (build.sh), and, where the machine allows
+// it, a real node (node/): containerd, the kubelet, kube-proxy, the controllers, cluster DNS and
+// a StorageClass, running the PostgreSQL, PgBouncer and operator images built locally (images/).
+// Without the node ("API-only"), pods never run; everything the operator does through the API
+// still happens.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +17,17 @@ import { startOperator, waitForOperatorToReconcile } from './operator.js';
 import { freePorts } from './ports.js';
 import type { ManagedProcess } from './processes.js';
 import { planeDirPrefix, reapStalePlanes, writeOwner } from './stale.js';
+import { buildImages } from './images.js';
+import { podsUnavailable, reapStaleNode } from './node/host.js';
+import { setUpNetwork } from './node/network.js';
+import { makeNodePki } from './node/pki.js';
+import { takeRecord, type NodeRecord } from './node/record.js';
+import { startNode } from './node/start.js';
+import { tearDownNode } from './node/teardown.js';
 import { buildToolchain, type Versions } from './toolchain.js';
+
+/** `pods` (a real node) or `api-only` (no kubelet: Clusters stop at "Setting up primary"). */
+export type ClusterMode = 'pods' | 'api-only';
 
 type Ports = [number, number, number, number, number];
 
@@ -23,6 +36,11 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Deadline of each readiness wait once the binaries exist (the build has none). Default 120 s. */
   timeoutMs?: number;
+  /**
+   * `pods` when the machine allows it, else `api-only` with the reason logged. Default: the
+   * environment's LOCAL_CLUSTER (`pods`, `api-only`), else `pods`.
+   */
+  mode?: ClusterMode;
 }
 
 export interface ControlPlane {
@@ -35,6 +53,12 @@ export interface ControlPlane {
   tempDir: string;
   logDir: string;
   versions: Versions;
+  /** kubectl of the same Kubernetes release, built with the plane. */
+  kubectl: string;
+  /** What runs: `pods` (a node; Clusters become healthy) or `api-only`. */
+  mode: ClusterMode;
+  /** Why pods do not run, when mode is `api-only` because the machine does not allow them. */
+  podsUnavailable?: string;
   /** Aborted when any of the plane's processes exits before stop(); its reason names the log. */
   died: AbortSignal;
   /** Stops the operator, kube-apiserver and etcd (in that order), then removes tempDir. Idempotent. */
@@ -43,8 +67,18 @@ export interface ControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const { log = () => {}, timeoutMs = 120_000 } = options;
+  const wanted = options.mode ?? (process.env.LOCAL_CLUSTER === 'api-only' ? 'api-only' : 'pods');
   reapStalePlanes();
-  const toolchain = await buildToolchain();
+  let podsUnavailableReason: string | undefined;
+  if (wanted === 'pods') {
+    reapStaleNode();
+    podsUnavailableReason = podsUnavailable();
+    if (podsUnavailableReason) log(`real pods unavailable: ${podsUnavailableReason}; starting the API-only plane`);
+  }
+  const mode: ClusterMode = wanted === 'pods' && !podsUnavailableReason ? 'pods' : 'api-only';
+  const toolchain = await buildToolchain({ withNode: mode === 'pods' });
+  // After the toolchain: the operator image is the operator binary it builds.
+  const images = mode === 'pods' ? await buildImages() : undefined;
 
   const tempDir = mkdtempSync(join(tmpdir(), planeDirPrefix));
   const logDir = join(tempDir, 'logs');
@@ -56,8 +90,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     return child;
   };
   const died = () => AbortSignal.any(processes.map((p) => p.died));
+  let nodeRecord: NodeRecord | undefined;
   const stopProcesses = async () => {
     for (const child of [...processes].reverse()) await child.stop();
+    // Containers outlive the kubelet and containerd (their shims keep them): teardown ends them.
+    if (nodeRecord) tearDownNode(nodeRecord);
   };
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -70,6 +107,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     stop,
     killNow() {
       for (const child of processes) child.killNow();
+      if (nodeRecord) tearDownNode(nodeRecord);
       rmSync(tempDir, { recursive: true, force: true });
     },
   });
@@ -78,20 +116,29 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const step = (what: string) => log(`${what} (${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
   try {
     const [etcdClient, etcdPeer, apiserverPort, metricsPort, webhookPort] = (await freePorts(5)) as Ports;
+    const pki = mode === 'pods' ? makeNodePki(join(tempDir, 'pki')) : undefined;
+    const containerdSocket = join(tempDir, 'containerd', 'containerd.sock');
+    if (mode === 'pods') {
+      // Written before the first change to the machine, so a crash at any later point is undone.
+      nodeRecord = takeRecord(tempDir, containerdSocket, toolchain.node.kubeProxy);
+      setUpNetwork();
+    }
     const etcd = startEtcd({ binary: toolchain.etcd, dir: tempDir, logDir, clientPort: etcdClient, peerPort: etcdPeer });
     own(etcd.process);
     await waitForEtcd(etcd.url, timeoutMs, died());
     step('etcd ready');
 
     const admin = writeAdminToken(tempDir);
+    const serviceAccount = writeServiceAccountKeys(tempDir);
     const apiserver = startApiserver({
       binary: toolchain.kubeApiserver,
       dir: tempDir,
       logDir,
       port: apiserverPort,
       etcdUrl: etcd.url,
-      serviceAccount: writeServiceAccountKeys(tempDir),
+      serviceAccount,
       admin,
+      node: pki && { pki },
     });
     own(apiserver.process);
     const caPem = await waitForApiserver(apiserver, admin.token, timeoutMs, died());
@@ -101,6 +148,27 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     writeKubeconfig({ path: kubeconfigPath, server: apiserver.server, caPem, token: admin.token });
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
+
+    if (pki && images) {
+      await startNode({
+        binaries: toolchain.node,
+        kubectl: toolchain.kubectl,
+        images,
+        dir: tempDir,
+        logDir,
+        server: apiserver.server,
+        kubeconfigPath,
+        kubeconfigContext: kc.getCurrentContext(),
+        kc,
+        pki,
+        serviceAccountKey: serviceAccount.privateKeyPath,
+        containerdSocket,
+        own,
+        step,
+        timeoutMs,
+        died,
+      });
+    }
 
     const crds = await installCrds({
       kubectl: toolchain.kubectl,
@@ -123,6 +191,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         webhookPort,
         // The apiserver's self-signed pair already has the file names the operator expects.
         webhookCertDir: apiserver.certDir,
+        images: images && { operator: images.operator.ref, postgresql: images.postgresql.ref, pgbouncer: images.pgbouncer.ref },
       }),
     );
     await waitForOperatorToReconcile(kc, timeoutMs, died());
@@ -135,6 +204,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       tempDir,
       logDir,
       versions: toolchain.versions,
+      kubectl: toolchain.kubectl,
+      mode,
+      podsUnavailable: podsUnavailableReason,
       died: died(),
       stop,
     };

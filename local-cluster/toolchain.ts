@@ -13,6 +13,21 @@ export interface Versions {
   kubernetes: string;
   etcd: string;
   cnpg: string;
+  cniPlugins: string;
+  coredns: string;
+  localPathProvisioner: string;
+}
+
+/** The node's binaries (built unless LOCAL_CLUSTER=api-only). */
+export interface NodeBinaries {
+  kubelet: string;
+  kubeProxy: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  coredns: string;
+  localPathProvisioner: string;
+  /** CNI plugin name → binary. */
+  cniPlugins: Record<string, string>;
 }
 
 export interface Toolchain {
@@ -23,6 +38,7 @@ export interface Toolchain {
   operator: string;
   /** The operator's release manifest (CRDs, RBAC, Deployment, webhooks) for `versions.cnpg`. */
   manifest: string;
+  node: NodeBinaries;
 }
 
 export function readVersions(): Versions {
@@ -38,7 +54,14 @@ export function readVersions(): Versions {
     if (!value) throw new Error(`versions.env has no ${key}`);
     return value;
   };
-  return { kubernetes: pick('KUBERNETES_VERSION'), etcd: pick('ETCD_VERSION'), cnpg: pick('CNPG_VERSION') };
+  return {
+    kubernetes: pick('KUBERNETES_VERSION'),
+    etcd: pick('ETCD_VERSION'),
+    cnpg: pick('CNPG_VERSION'),
+    cniPlugins: pick('CNI_PLUGINS_VERSION'),
+    coredns: pick('COREDNS_VERSION'),
+    localPathProvisioner: pick('LOCAL_PATH_PROVISIONER_VERSION'),
+  };
 }
 
 /** Same rule as build.sh: ${XDG_CACHE_HOME:-~/.cache}/cnpg-mcp. */
@@ -54,24 +77,40 @@ export function releaseManifestPath(versions: Versions = readVersions()): string
   return join(cacheDir(), `cnpg-${versions.cnpg.replace(/^v/, '')}.yaml`);
 }
 
-/** Runs build.sh (a no-op when every binary is cached) and returns the binaries' paths. */
-export async function buildToolchain(): Promise<Toolchain> {
-  const binDir = await runBuildScript();
+/**
+ * Runs build.sh (a no-op when every binary is cached) and returns the binaries' paths. With
+ * `withNode: false` the node's binaries are not built (their paths are named all the same).
+ */
+export async function buildToolchain({ withNode = true } = {}): Promise<Toolchain> {
+  const binDir = await runBuildScript(withNode);
   const versions = readVersions();
+  const kube = (name: string) => join(binDir, `${name}-${versions.kubernetes}`);
   return {
     versions,
     etcd: join(binDir, `etcd-${versions.etcd}`),
-    kubeApiserver: join(binDir, `kube-apiserver-${versions.kubernetes}`),
-    kubectl: join(binDir, `kubectl-${versions.kubernetes}`),
+    kubeApiserver: kube('kube-apiserver'),
+    kubectl: kube('kubectl'),
     operator: join(binDir, `cnpg-manager-${versions.cnpg}`),
     manifest: releaseManifestPath(versions),
+    node: {
+      kubelet: kube('kubelet'),
+      kubeProxy: kube('kube-proxy'),
+      kubeControllerManager: kube('kube-controller-manager'),
+      kubeScheduler: kube('kube-scheduler'),
+      coredns: join(binDir, `coredns-${versions.coredns}`),
+      localPathProvisioner: join(binDir, `local-path-provisioner-${versions.localPathProvisioner}`),
+      cniPlugins: Object.fromEntries(
+        ['bridge', 'host-local', 'loopback', 'portmap'].map((name) => [name, join(binDir, `cni-${name}-${versions.cniPlugins}`)]),
+      ),
+    },
   };
 }
 
-function runBuildScript(): Promise<string> {
+function runBuildScript(withNode: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
+    const env = { ...process.env, LOCAL_CLUSTER: withNode ? (process.env.LOCAL_CLUSTER ?? '') : 'api-only' };
     // stderr is inherited: a cold build takes minutes and says so ("building … first time only").
-    const child = spawn('bash', [join(here, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [join(here, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.on('error', reject);

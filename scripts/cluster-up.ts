@@ -1,12 +1,18 @@
-// npm run cluster:up — the e2e control plane (etcd, kube-apiserver, CloudNativePG operator) in the
-// foreground, for trying the server or kubectl by hand. Ctrl-C stops it and removes its files.
+// npm run cluster:up — the local cluster (etcd, kube-apiserver, the CloudNativePG operator and,
+// where the machine allows it, a real node running pods) in the foreground, for trying the server
+// or kubectl by hand. LOCAL_CLUSTER=api-only skips the node. Ctrl-C stops it and puts the machine
+// back as it was.
 import { startControlPlane } from '../local-cluster/start.js';
 
 const plane = await startControlPlane({ log: (line) => console.error(`[cluster-up] ${line}`) });
 console.log(`API server:  ${plane.server}`);
 console.log(`kubeconfig:  ${plane.kubeconfigPath}`);
 console.log(`logs:        ${plane.logDir}`);
-console.log(`operator:    CloudNativePG ${plane.versions.cnpg} (no pods run here: there is no kubelet)`);
+console.log(
+  plane.mode === 'pods'
+    ? `operator:    CloudNativePG ${plane.versions.cnpg}; pods run on the local node (Kubernetes ${plane.versions.kubernetes})`
+    : `operator:    CloudNativePG ${plane.versions.cnpg}; API only, no pods run${plane.podsUnavailable ? ` (${plane.podsUnavailable})` : ''}`,
+);
 console.log('');
 console.log(`export KUBECONFIG=${plane.kubeconfigPath}`);
 console.log('');

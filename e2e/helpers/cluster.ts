@@ -32,14 +32,15 @@ export function clusterKind(): ClusterKind {
   return inject('clusterKind');
 }
 
-/** False on the local control plane: it has no kubelet, so pods are created but never run. */
+/** False only on the API-only local plane: it has no kubelet, so pods are created but never run. */
 export function podsCanRun(): boolean {
-  return clusterKind() !== 'local';
+  return inject('podsRun');
 }
 
 /** Append to the name of a spec guarded by `it.skipIf(!podsCanRun())`, so the report says why. */
-export const skipReasonNoPods =
-  '[needs running pods: skipped on the local control plane, which has no kubelet; run with E2E_CLUSTER=kind]';
+export function skipReasonNoPods(): string {
+  return `[needs running pods: skipped because the local cluster runs API-only (${inject('noPodsReason')})]`;
+}
 
 /** Creates a namespace named `<prefix>-<random>` and returns its name. */
 export async function createTestNamespace(prefix: string): Promise<string> {

@@ -1,8 +1,9 @@
-// One Kubernetes API server per `npm run e2e`, shared by every spec file: the local control plane
-// (etcd + kube-apiserver + the CloudNativePG operator, no pods), or an existing cluster.
-//   E2E_KUBECONFIG=<path>   use that cluster as is                      → clusterKind "external"
-//   E2E_CLUSTER=kind        use $KUBECONFIG or ~/.kube/config (kind-up)  → clusterKind "kind"
-//   (neither)               start the local control plane               → clusterKind "local"
+// One Kubernetes cluster per `npm run e2e`, shared by every spec file: the local cluster (etcd +
+// kube-apiserver + the CloudNativePG operator, with a real node running pods where the machine
+// allows it; LOCAL_CLUSTER=api-only leaves the node out), or an existing cluster.
+//   E2E_KUBECONFIG=<path>   use that cluster as is                      -> clusterKind "external"
+//   E2E_CLUSTER=kind        use $KUBECONFIG or ~/.kube/config (kind-up)  -> clusterKind "kind"
+//   (neither)               start the local cluster                     -> clusterKind "local"
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -15,6 +16,12 @@ declare module 'vitest' {
     /** Admin kubeconfig of the cluster under test. */
     kubeconfigPath: string;
     clusterKind: ClusterKind;
+    /** Whether pods run (a kubelet exists): false only on the API-only local plane. */
+    podsRun: boolean;
+    /** Why pods do not run, when they do not. */
+    noPodsReason: string;
+    /** kubectl for exec into pods (psql): the local cluster's own, else the one on PATH. */
+    kubectlPath: string;
   }
 }
 
@@ -23,13 +30,19 @@ export default async function setup(project: TestProject) {
   if (existing) {
     project.provide('kubeconfigPath', existing.kubeconfigPath);
     project.provide('clusterKind', existing.kind);
+    project.provide('podsRun', true);
+    project.provide('noPodsReason', '');
+    project.provide('kubectlPath', 'kubectl');
     console.log(`[e2e] using the ${existing.kind} cluster of ${existing.kubeconfigPath}`);
     return;
   }
-  const plane = await startControlPlane({ log: (line) => console.log(`[e2e] local control plane: ${line}`) });
+  const plane = await startControlPlane({ log: (line) => console.log(`[e2e] local cluster: ${line}`) });
   project.provide('kubeconfigPath', plane.kubeconfigPath);
   project.provide('clusterKind', 'local');
-  console.log(`[e2e] local control plane at ${plane.server}, kubeconfig ${plane.kubeconfigPath}`);
+  project.provide('podsRun', plane.mode === 'pods');
+  project.provide('noPodsReason', plane.podsUnavailable ?? 'LOCAL_CLUSTER=api-only');
+  project.provide('kubectlPath', plane.kubectl);
+  console.log(`[e2e] local cluster (${plane.mode}) at ${plane.server}, kubeconfig ${plane.kubeconfigPath}`);
   return async () => {
     await plane.stop();
   };
