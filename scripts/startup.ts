@@ -2,7 +2,7 @@
 // `initialize` in the same run (issue #13): CPU (user+sys from spawn to the first answer, read
 // from /proc) and RSS once it answered `tools/list`; then the HTTP transport's idle RSS once it
 // listens. A benchmark figure, printed, never asserted.
-//   npm run bench:startup [-- --runs 5]
+//   npm run bench:startup [-- --runs 5] [--compare /path/to/other/dist/main.js]
 // Build first (npm run build). The server gets a kubeconfig that points at 127.0.0.1:1, as a
 // user's would: loaded, never reached, because nothing here calls a tool.
 import { spawn } from 'node:child_process';
@@ -14,8 +14,13 @@ import { processCpuMicros, processRssMb } from '../load/lib/proc.js';
 import { repoRoot } from '../load/lib/processes.js';
 import { writeUnreachableKubeconfig } from '../load/lib/unreachable-kubeconfig.js';
 
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const argValue = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const RUNS = Number(argValue('--runs') ?? 5);
+// Another build's entry (e.g. a checkout of an older commit) measured in the same run, for before/after.
+const COMPARE = argValue('--compare');
 const DEADLINE_MS = 30_000;
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'startup-bench', version: '0' } } };
@@ -104,14 +109,17 @@ try {
   const bare: StdioSample[] = [];
   const server: StdioSample[] = [];
   const http: number[] = [];
+  const other: StdioSample[] = [];
   // Interleaved, so a change in the machine's load touches both alike.
   for (let i = 0; i < RUNS; i++) {
     bare.push(await measureStdio(['-e', BARE], env));
     server.push(await measureStdio(['dist/main.js'], env));
     http.push(await measureHttpIdle(env));
+    if (COMPARE) other.push(await measureStdio([COMPARE], env));
   }
   console.log(`stdio CPU to first answer, ms   bare node ${fmt(bare.map((s) => s.cpuMs))}   cnpg-mcp ${fmt(server.map((s) => s.cpuMs))}`);
   console.log(`stdio RSS after tools/list, MiB bare node ${fmt(bare.map((s) => s.rssMb))}   cnpg-mcp ${fmt(server.map((s) => s.rssMb))}`);
+  if (COMPARE) console.log(`${COMPARE}: stdio CPU ms ${fmt(other.map((s) => s.cpuMs))}, RSS MiB ${fmt(other.map((s) => s.rssMb))}`);
   console.log(`HTTP idle RSS once listening, MiB (image environment)   cnpg-mcp ${fmt(http)}`);
   console.log('CPU is read from /proc in 10 ms ticks; on a shared machine each figure moves by tens of ms.');
 } finally {
