@@ -17,6 +17,7 @@ import type { WatchCache } from './cache.js';
 import { kube, KubeError } from './errors.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
 import type { CnpgObject } from './types.js';
+import { waitForObject, type WaitOptions, type WaitOutcome } from './wait.js';
 
 export interface WriteOptions {
   /** Server-side dry run: the API server validates and defaults, nothing is stored. */
@@ -132,57 +133,12 @@ export class CnpgClient {
   }
 
   /**
-   * Watches one object until `until` returns a value, the signal aborts, or the deadline passes.
-   * `onChange` sees every version (used for progress notifications).
+   * Watches one object until `until` returns a value, the signal aborts, or the deadline passes
+   * (src/cnpg/wait.ts). Reaching the deadline is an outcome ({ done: false }), not an error.
    */
-  async waitFor<T extends CnpgObject, R>(
-    kind: CnpgKind,
-    namespace: string,
-    name: string,
-    until: (obj: T) => R | undefined,
-    opts: { timeoutMs: number; signal?: AbortSignal; onChange?: (obj: T) => void },
-  ): Promise<R> {
-    const current = await this.get<T>(kind, namespace, name);
-    opts.onChange?.(current);
-    const done = until(current);
-    if (done !== undefined) return done;
-
+  waitFor<T extends CnpgObject, R>(kind: CnpgKind, namespace: string, name: string, until: (obj: T) => R | undefined, opts: WaitOptions<T>): Promise<WaitOutcome<T, R>> {
     const path = `/apis/${CNPG_GROUP}/${CNPG_VERSION}/namespaces/${namespace}/${CNPG_KINDS[kind].plural}`;
-    const watch = new Watch(this.kubeConfig);
-    return new Promise<R>((resolve, reject) => {
-      let controller: AbortController | undefined;
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        controller?.abort();
-        fn();
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new KubeError('timeout', `gave up waiting after ${Math.round(opts.timeoutMs / 1000)}s`))),
-        opts.timeoutMs,
-      );
-      const onAbort = () => finish(() => reject(new KubeError('timeout', 'the request was cancelled')));
-      opts.signal?.addEventListener('abort', onAbort);
-      watch
-        .watch(
-          path,
-          { fieldSelector: `metadata.name=${name}`, resourceVersion: current.metadata.resourceVersion },
-          (type, obj: T) => {
-            if (type !== 'ADDED' && type !== 'MODIFIED') return;
-            opts.onChange?.(obj);
-            const result = until(obj);
-            if (result !== undefined) finish(() => resolve(result));
-          },
-          (err) => {
-            if (err && (err as Error).name !== 'AbortError') finish(() => reject(err));
-          },
-        )
-        .then((c) => {
-          controller = c;
-          if (opts.signal?.aborted) c.abort();
-        })
-        .catch((err) => finish(() => reject(err)));
-    });
+    return waitForObject(this.kubeConfig, path, name, () => this.get<T>(kind, namespace, name, { fresh: true }), until, opts);
   }
 
   // --- core objects the tools need ---------------------------------------------------

@@ -15,9 +15,30 @@ const waitFields = {
   timeout: z.number().int().min(5).max(1800).default(300).describe('Seconds to wait when wait=true.'),
 };
 
-/** Watches the cluster until all instances are ready, reporting each phase as progress. */
-async function waitUntilReady(ctx: ToolContext, namespace: string, name: string, instances: number, timeoutSec: number) {
-  return ctx.cnpg().waitFor<Cluster, Cluster>(
+/** What a wait=true call reports: whether the cluster got there, and where it stood at the end. */
+const waitOutcome = z
+  .object({
+    complete: z.boolean().describe('false: the change is made but the cluster was not ready when the wait ended; do not repeat the call.'),
+    waited_seconds: z.number(),
+    phase: z.string(),
+    ready_instances: z.number(),
+    instances: z.number(),
+  })
+  .optional()
+  .describe('Present with wait=true.');
+
+type WaitReport = NonNullable<z.infer<typeof waitOutcome>>;
+
+/**
+ * Watches the cluster until all instances are ready, for the whole `timeoutSec` (issue #12,
+ * item 2). Progress goes up by one with every change of phase or ready count (MCP progress must
+ * increase, and the ready count can fall); the message says ready/total and the phase.
+ */
+async function waitUntilReady(ctx: ToolContext, namespace: string, name: string, instances: number, timeoutSec: number): Promise<WaitReport> {
+  const started = Date.now();
+  let step = 0;
+  let shown = '';
+  const outcome = await ctx.cnpg().waitFor<Cluster, Cluster>(
     'cluster',
     namespace,
     name,
@@ -25,9 +46,29 @@ async function waitUntilReady(ctx: ToolContext, namespace: string, name: string,
     {
       timeoutMs: timeoutSec * 1000,
       signal: ctx.signal,
-      onChange: (c) => void ctx.progress(c.status?.readyInstances ?? 0, instances, c.status?.phase ?? 'waiting for the operator'),
+      onChange: (c) => {
+        const message = `${c.status?.readyInstances ?? 0}/${instances} ready; ${c.status?.phase ?? 'waiting for the operator'}`;
+        if (message === shown) return;
+        shown = message;
+        void ctx.progress(++step, undefined, message);
+      },
     },
   );
+  const cluster = outcome.done ? outcome.value : outcome.last;
+  return {
+    complete: outcome.done,
+    waited_seconds: Math.round((Date.now() - started) / 1000),
+    phase: cluster.status?.phase ?? 'not reconciled yet',
+    ready_instances: cluster.status?.readyInstances ?? 0,
+    instances,
+  };
+}
+
+/** The sentence after a change made with wait=true. */
+function waitSentence(wait: WaitReport | undefined): string {
+  if (!wait) return ' Follow it with get_cluster_status.';
+  if (wait.complete) return ' All instances are ready.';
+  return ` Not ready yet after ${wait.waited_seconds}s (${wait.ready_instances}/${wait.instances} ready; ${wait.phase}): the change is made and the operator is still working on it. Do not repeat the call; follow it with get_cluster_status.`;
 }
 
 export const listClusters = defineTool({
@@ -101,20 +142,18 @@ export const createCluster = defineTool({
     dry_run: s.dryRun,
     ...waitFields,
   }),
-  output: changeOutput.extend({ manifest: z.record(z.string(), z.unknown()) }),
+  output: changeOutput.extend({ manifest: z.record(z.string(), z.unknown()), wait: waitOutcome }),
   annotations: ADDITIVE,
   async handler(input, ctx) {
     if (input.image && input.postgres_version) throw new ToolError('give either image or postgres_version, not both');
     const namespace = ctx.namespaces.resolve(input.namespace);
     const manifest = buildCluster({ ...input, namespace });
     const created = await ctx.cnpg().create<Cluster>('cluster', namespace, manifest, { dryRun: input.dry_run });
-    if (input.wait && !input.dry_run) await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout);
+    const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
     const verb = input.dry_run ? 'Would create' : 'Created';
     return {
-      text: `${verb} cluster ${namespace}/${input.name} with ${input.instances} instance(s) of ${input.storage_size}.${
-        input.wait && !input.dry_run ? ' All instances are ready.' : ' Follow it with get_cluster_status.'
-      }`,
-      data: { name: input.name, namespace, action: 'create', dry_run: input.dry_run, changes: manifest, manifest, result: tidyObject(created) },
+      text: `${verb} cluster ${namespace}/${input.name} with ${input.instances} instance(s) of ${input.storage_size}.${waitSentence(wait)}`,
+      data: { name: input.name, namespace, action: 'create', dry_run: input.dry_run, changes: manifest, manifest, result: tidyObject(created), wait },
     };
   },
 });
@@ -136,13 +175,13 @@ export const scaleCluster = defineTool({
     dry_run: s.dryRun,
     ...waitFields,
   }),
-  output: changeOutput,
+  output: changeOutput.extend({ wait: waitOutcome }),
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
-    if (input.wait && !input.dry_run) await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout);
-    return { text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).`, data: result };
+    const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
+    return { text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).${wait ? waitSentence(wait) : ''}`, data: { ...result, wait } };
   },
 });
 
