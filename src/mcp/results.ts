@@ -8,10 +8,19 @@ export function truncate(text: string, maxChars: number): string {
 }
 
 export function successResult(text: string, data: Record<string, unknown>, maxChars: number, asJson: boolean): CallToolResult {
-  const body = asJson ? JSON.stringify(data, null, 2) : text;
+  const body = asJson ? JSON.stringify(data, null, 2) : withDryRunChanges(text, data);
   return { content: [{ type: 'text', text: truncate(body, maxChars) }], structuredContent: data };
 }
 
 export function errorResult(text: string, maxChars: number): CallToolResult {
   return { content: [{ type: 'text', text: truncate(text, maxChars) }], isError: true };
+}
+
+/**
+ * A dry run's text carries what would be sent (the manifest of a create, the merge patch of a
+ * change), so the person approving reads what would happen, not only "Would create …" (issue #13).
+ */
+function withDryRunChanges(text: string, data: Record<string, unknown>): string {
+  if (data.dry_run !== true || !data.changes || typeof data.changes !== 'object') return text;
+  return `${text}\n\nWhat would be sent to the API server (server-side dry run; nothing was stored):\n${JSON.stringify(data.changes, null, 2)}`;
 }
