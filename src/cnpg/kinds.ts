@@ -9,6 +9,8 @@ export const CNPG_KINDS = {
   scheduledBackup: { kind: 'ScheduledBackup', plural: 'scheduledbackups' },
   pooler: { kind: 'Pooler', plural: 'poolers' },
   database: { kind: 'Database', plural: 'databases' },
+  // New in operator 1.30: one object per role, beside spec.managed.roles (issue #12, item 8).
+  databaseRole: { kind: 'DatabaseRole', plural: 'databaseroles' },
 } as const;
 
 export type CnpgKind = keyof typeof CNPG_KINDS;

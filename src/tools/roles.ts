@@ -2,7 +2,8 @@
 // tool generates and never echoes (docs/cnpg-facts.md, "roles").
 import { z } from 'zod';
 import { buildRoleSecret, generatePassword, roleFields, roleSecretName, type RoleAttributes } from '../cnpg/manifests.js';
-import type { Cluster, ManagedRole } from '../cnpg/types.js';
+import { KubeError } from '../cnpg/errors.js';
+import type { Cluster, DatabaseRoleObject, ManagedRole } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
 import { change, retryOnConflict } from './change.js';
@@ -34,11 +35,65 @@ const roleShape = z.object({
   in_roles: z.array(z.string()),
   password_secret: z.string().optional(),
   status: z.string().optional(),
+  source: z.enum(['managed', 'DatabaseRole']).describe("'managed': in the Cluster's spec.managed.roles; 'DatabaseRole': its own DatabaseRole object (operator 1.30+)."),
+  object: z.string().optional().describe('Name of the DatabaseRole object, for source DatabaseRole.'),
 });
 
 async function loadRoles(ctx: ToolContext, namespace: string, cluster: string, fresh = false) {
   const obj = await ctx.cnpg().get<Cluster>('cluster', namespace, cluster, { fresh });
   return { cluster: obj, roles: obj.spec?.managed?.roles ?? [] };
+}
+
+/**
+ * The DatabaseRole objects (operator 1.30+) of `cluster`: roles can live there as well as in
+ * spec.managed.roles (issue #12, item 8). None where the operator predates the kind (404).
+ */
+async function loadDatabaseRoles(ctx: ToolContext, namespace: string, cluster: string): Promise<DatabaseRoleObject[]> {
+  try {
+    return (await ctx.cnpg().list<DatabaseRoleObject>('databaseRole', namespace)).filter((d) => d.spec?.cluster?.name === cluster);
+  } catch (err) {
+    if (err instanceof KubeError && err.kind === 'not_found') return [];
+    throw err;
+  }
+}
+
+/** Where a role is declared: the Cluster's spec.managed.roles, or its own DatabaseRole object. */
+type RoleHome = { source: 'managed'; role: ManagedRole } | { source: 'DatabaseRole'; role: ManagedRole; object: DatabaseRoleObject };
+
+async function findRole(ctx: ToolContext, namespace: string, cluster: string, role: string): Promise<RoleHome> {
+  const [{ roles }, objects] = await Promise.all([loadRoles(ctx, namespace, cluster), loadDatabaseRoles(ctx, namespace, cluster)]);
+  const managed = roles.find((r) => r.name === role);
+  if (managed) return { source: 'managed', role: managed };
+  const object = objects.find((o) => o.spec?.name === role);
+  if (object) return { source: 'DatabaseRole', role: object.spec as ManagedRole, object };
+  const known = [...roles.map((r) => r.name), ...objects.map((o) => `${o.spec?.name} (DatabaseRole ${o.metadata.name})`)];
+  throw new ToolError(`role ${role} is not managed on ${cluster}`, `Managed roles: ${known.join(', ') || 'none'}.`);
+}
+
+/** Applies `edit` to the role where it is declared: the roles list (conditioned, retried on 409) or its DatabaseRole. */
+function writeRole(ctx: ToolContext, namespace: string, cluster: string, home: RoleHome, edit: (r: ManagedRole) => ManagedRole, dryRun: boolean, action: string) {
+  if (home.source === 'DatabaseRole') {
+    // Conditioned on the version read: a concurrent edit gets 409 and a fresh retry, never a lost update.
+    const name = home.object.metadata.name;
+    return retryOnConflict(async () => {
+      const latest = await ctx.cnpg().get<DatabaseRoleObject>('databaseRole', namespace, name, { fresh: true });
+      const role = latest.spec as ManagedRole;
+      const patch = { metadata: { resourceVersion: latest.metadata.resourceVersion }, spec: mergeFields(role, edit(role)) };
+      return change(ctx, 'databaseRole', namespace, name, patch, dryRun, action);
+    }, ctx.signal);
+  }
+  return retryOnConflict(async () => {
+    const latest = await loadRoles(ctx, namespace, cluster, true);
+    const roles = latest.roles.map((r) => (r.name === home.role.name ? edit(r) : r));
+    return change(ctx, 'cluster', namespace, cluster, rolesPatch(latest.cluster, roles), dryRun, action);
+  }, ctx.signal);
+}
+
+/** A merge patch from `before` to `after`: changed fields, and null for the ones `after` drops. */
+function mergeFields(before: ManagedRole, after: ManagedRole): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...after };
+  for (const key of Object.keys(before)) if (!(key in after)) patch[key] = null;
+  return patch;
 }
 
 /** Writes the whole roles list with the resourceVersion read, so a concurrent edit gets 409 instead of being lost. */
@@ -53,29 +108,49 @@ function roleStatus(cluster: Cluster, role: string): string | undefined {
   return problem ? `cannot reconcile: ${problem.join('; ')}` : found?.[0];
 }
 
+function listedRole(r: ManagedRole, status: string | undefined, home: { source: 'managed' } | { source: 'DatabaseRole'; object: string }) {
+  return {
+    name: r.name,
+    ensure: r.ensure ?? 'present',
+    login: r.login ?? false,
+    superuser: r.superuser ?? false,
+    createdb: r.createdb ?? false,
+    createrole: r.createrole ?? false,
+    replication: r.replication ?? false,
+    in_roles: r.inRoles ?? [],
+    password_secret: r.passwordSecret?.name,
+    status,
+    ...home,
+  };
+}
+
+function databaseRoleStatus(o: DatabaseRoleObject): string {
+  if (o.status?.applied === true) return 'reconciled';
+  if (o.status?.applied === false) return `cannot reconcile: ${o.status.message ?? 'no reason given'}`;
+  return 'pending';
+}
+
 export const listRoles = defineTool({
   name: 'list_postgres_roles',
   title: 'List managed roles',
-  description: "Lists the PostgreSQL roles the operator manages for a cluster (spec.managed.roles) with their attributes and reconciliation status. Passwords are never shown.",
+  description:
+    'Lists the PostgreSQL roles the operator manages for a cluster, from spec.managed.roles and from DatabaseRole objects ' +
+    '(source says which), with their attributes and reconciliation status. Passwords are never shown.',
   input: z.object({ cluster_name: s.clusterName, namespace: s.namespace, format: s.format }),
   output: z.object({ roles: z.array(roleShape) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const { cluster, roles } = await loadRoles(ctx, ctx.namespaces.resolve(input.namespace), input.cluster_name);
-    const out = roles.map((r) => ({
-      name: r.name,
-      ensure: r.ensure ?? 'present',
-      login: r.login ?? false,
-      superuser: r.superuser ?? false,
-      createdb: r.createdb ?? false,
-      createrole: r.createrole ?? false,
-      replication: r.replication ?? false,
-      in_roles: r.inRoles ?? [],
-      password_secret: r.passwordSecret?.name,
-      status: roleStatus(cluster, r.name),
-    }));
-    const lines = out.map((r) => `${r.name} (${r.ensure})${r.login ? ' login' : ''}${r.superuser ? ' superuser' : ''}${r.createdb ? ' createdb' : ''}${r.status ? ` — ${r.status}` : ''}`);
-    return { text: lines.length ? lines.join('\n') : `Cluster ${input.cluster_name} has no managed roles.`, data: { roles: out } };
+    const namespace = ctx.namespaces.resolve(input.namespace);
+    const [{ cluster, roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
+    const out = [
+      ...roles.map((r) => listedRole(r, roleStatus(cluster, r.name), { source: 'managed' })),
+      ...objects.map((o) => listedRole({ ...(o.spec as ManagedRole), name: o.spec?.name ?? o.metadata.name }, databaseRoleStatus(o), { source: 'DatabaseRole', object: o.metadata.name })),
+    ];
+    const lines = out.map(
+      (r) =>
+        `${r.name} (${r.ensure}; ${r.source === 'managed' ? 'spec.managed.roles' : `DatabaseRole ${r.object}`})${r.login ? ' login' : ''}${r.superuser ? ' superuser' : ''}${r.createdb ? ' createdb' : ''}${r.status ? ` — ${r.status}` : ''}`,
+    );
+    return { text: lines.length ? lines.join('\n') : `Cluster ${input.cluster_name} has no managed roles (neither spec.managed.roles nor DatabaseRole objects).`, data: { roles: out } };
   },
 });
 
@@ -98,8 +173,10 @@ export const createRole = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    const { roles } = await loadRoles(ctx, namespace, input.cluster_name);
-    if (roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
+    const [{ roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
+    if (roles.some((r) => r.name === input.role_name) || objects.some((o) => o.spec?.name === input.role_name)) {
+      throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
+    }
     const secret = buildRoleSecret(namespace, input.cluster_name, input.role_name, generatePassword());
     await ctx.cnpg().createSecret(namespace, secret, { dryRun: input.dry_run });
     const role: ManagedRole = { name: input.role_name, ensure: 'present', ...roleFields(input as RoleAttributes), passwordSecret: { name: secret.metadata!.name! } };
@@ -138,19 +215,13 @@ export const updateRole = defineTool({
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
     if (input.password && input.rotate_password) throw new ToolError('give either password or rotate_password, not both');
-    const { roles } = await loadRoles(ctx, namespace, input.cluster_name);
-    const existing = roles.find((r) => r.name === input.role_name);
-    if (!existing) throw new ToolError(`role ${input.role_name} is not managed on ${input.cluster_name}`, `Managed roles: ${roles.map((r) => r.name).join(', ') || 'none'}.`);
+    const home = await findRole(ctx, namespace, input.cluster_name, input.role_name);
+    const existing = home.role;
     const updated: Partial<ManagedRole> = roleFields(input as RoleAttributes);
     const newPassword = input.password ?? (input.rotate_password ? generatePassword() : undefined);
     const secretName = existing.passwordSecret?.name ?? roleSecretName(input.cluster_name, input.role_name);
     if (newPassword) updated.passwordSecret = { name: secretName };
-    const writeRoles = (dryRun: boolean) =>
-      retryOnConflict(async () => {
-        const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
-        const roles = latest.roles.map((r) => (r.name === input.role_name ? { ...r, ...updated } : r));
-        return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), dryRun, 'update role');
-      }, ctx.signal);
+    const writeRoles = (dryRun: boolean) => writeRole(ctx, namespace, input.cluster_name, home, (r) => ({ ...r, ...updated }), dryRun, 'update role');
     // A failed call changes nothing (issue #12, item 3): the operator applies a new password as soon
     // as the Secret changes, so the roles patch is first validated by a server-side dry run (RBAC,
     // schema, existence), and if the real patch still fails the Secret is put back as it was.
@@ -201,19 +272,13 @@ export const deleteRole = defineTool({
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
-    const { roles } = await loadRoles(ctx, namespace, input.cluster_name);
-    const existing = roles.find((r) => r.name === input.role_name);
-    if (!existing) throw new ToolError(`role ${input.role_name} is not managed on ${input.cluster_name}`, `Managed roles: ${roles.map((r) => r.name).join(', ') || 'none'}.`);
-    const { passwordSecret } = existing;
-    const result = await retryOnConflict(async () => {
-      const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
-      const roles = latest.roles.map((r) => {
-        if (r.name !== input.role_name) return r;
-        const { passwordSecret: _dropped, ...rest } = r;
-        return { ...rest, ensure: 'absent' as const };
-      });
-      return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, roles), input.dry_run, 'delete role');
-    }, ctx.signal);
+    const home = await findRole(ctx, namespace, input.cluster_name, input.role_name);
+    const { passwordSecret } = home.role;
+    const dropped = (r: ManagedRole): ManagedRole => {
+      const { passwordSecret: _dropped, ...rest } = r;
+      return { ...rest, ensure: 'absent' };
+    };
+    const result = await writeRole(ctx, namespace, input.cluster_name, home, dropped, input.dry_run, 'delete role');
     if (passwordSecret && passwordSecret.name === roleSecretName(input.cluster_name, input.role_name)) {
       await ctx.cnpg().deleteSecret(namespace, passwordSecret.name, { dryRun: input.dry_run }).catch((err) => {
         if ((err as { kind?: string }).kind !== 'not_found') throw err;

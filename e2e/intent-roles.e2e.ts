@@ -1,0 +1,55 @@
+// Issue #12, item 8: roles declared as DatabaseRole objects (operator 1.30) are listed beside
+// spec.managed.roles, marked which is which, and changed where they are declared.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestNamespace, customObjects, e2eKubeConfig } from './helpers/cluster.js';
+import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { objectReader } from './helpers/objects.js';
+import { intentFixtures } from './intent-fixtures.js';
+
+let ns: string;
+let mcp: StdioSession;
+let api: ReturnType<typeof objectReader>;
+const MANAGED = { name: 'managed_one', ensure: 'present', login: true };
+
+beforeAll(async () => {
+  ns = await createTestNamespace('intent-roles');
+  api = objectReader(e2eKubeConfig(), ns);
+  await intentFixtures(ns).frozenCluster('pgd', { managed: { roles: [MANAGED] } });
+  await customObjects().create('DatabaseRole', ns, { metadata: { name: 'pgd-reporter' }, spec: { cluster: { name: 'pgd' }, name: 'reporter', login: true, ensure: 'present' } });
+  mcp = await startStdioServer(inject('kubeconfigPath'), ['--namespace', ns]);
+});
+afterAll(async () => mcp?.close());
+
+describe('DatabaseRole objects beside spec.managed.roles', () => {
+  it('list_postgres_roles shows both and says where each is declared', async () => {
+    const r = await mcp.call('list_postgres_roles', { cluster_name: 'pgd' });
+    expect(r.isError, r.text).toBe(false);
+    expect(r.data?.roles).toEqual([
+      expect.objectContaining({ name: 'managed_one', source: 'managed' }),
+      expect.objectContaining({ name: 'reporter', source: 'DatabaseRole', object: 'pgd-reporter', login: true }),
+    ]);
+    expect(r.text).toContain('reporter (present; DatabaseRole pgd-reporter) login');
+    expect(r.text).toContain('managed_one (present; spec.managed.roles) login');
+  });
+
+  it('create_postgres_role refuses a name a DatabaseRole already declares', async () => {
+    const r = await mcp.call('create_postgres_role', { cluster_name: 'pgd', role_name: 'reporter' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/role reporter already exists/);
+    expect(await api.secret('pgd-role-reporter')).toBeUndefined();
+  });
+
+  it('update_postgres_role changes the DatabaseRole, not the Cluster', async () => {
+    const r = await mcp.call('update_postgres_role', { cluster_name: 'pgd', role_name: 'reporter', createdb: true });
+    expect(r.isError, r.text).toBe(false);
+    expect((await api.get('databaseroles', 'pgd-reporter'))?.spec).toMatchObject({ name: 'reporter', createdb: true, login: true, cluster: { name: 'pgd' } });
+    expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual([MANAGED]);
+  });
+
+  it('delete_postgres_role sets ensure=absent on the DatabaseRole', async () => {
+    const r = await mcp.call('delete_postgres_role', { cluster_name: 'pgd', role_name: 'reporter' });
+    expect(r.isError, r.text).toBe(false);
+    expect((await api.get('databaseroles', 'pgd-reporter'))?.spec.ensure).toBe('absent');
+    expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual([MANAGED]);
+  });
+});
