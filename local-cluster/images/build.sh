@@ -152,6 +152,7 @@ layout() {
   # ustar: short names only (blobs/sha256/<64 hex>), which images.ts's reader relies on.
   tar --format=ustar --sort=name --numeric-owner --owner=0 --group=0 --mtime="@$SOURCE_DATE_EPOCH" \
     -cf "$tarball.tmp" -C "$dir" oci-layout index.json blobs
+  chmod 0644 "$tarball.tmp" # whatever the umask: it is an input, like a downloaded image
   mv "$tarball.tmp" "$tarball"
   rm -rf "$dir"
 }
@@ -160,7 +161,9 @@ layout() {
 single_file_image() {
   local name="$1" ref="$2" file="$3" path="$4" image_config="$5"
   local root="$work/$name-root"
-  mkdir -p "$root"
+  # Explicit modes: the layer's "./" becomes the container's "/", which uid 26 must traverse
+  # whatever the umask here.
+  install -d -m 0755 "$root"
   install -m 0755 "$file" "$root/$path"
   tar --sort=name --numeric-owner --owner=0 --group=0 --mtime="@$SOURCE_DATE_EPOCH" \
     -cf "$work/$name-layer.tar" -C "$root" .

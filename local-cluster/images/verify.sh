@@ -44,14 +44,15 @@ while read -r ref tarball; do
     ;;
   operator)
     [[ "$(stat -c %a "$root/manager")" == 755 ]] || fail "/manager is not mode 0755"
-    # The init container's own command, run the way the pod runs it (cwd /, uid 26).
-    mkdir -p "$root/controller"
-    if chroot --userspec=26:26 "$root" /manager bootstrap /controller/manager >/dev/null 2>&1 ||
-      # The binary copies itself as "manager" relative to cwd; chroot's cwd is "/".
-      [[ -x "$root/controller/manager" ]]; then
+    [[ "$(stat -c %a "$root")" == 755 ]] || fail "/ is not mode 0755"
+    # The init container's own command, run the way the pod runs it: cwd / (the binary copies
+    # "manager" relative to it), uid 26, /controller an emptyDir (world-writable).
+    mkdir -m 1777 "$root/controller"
+    if chroot --userspec=26:26 "$root" /manager bootstrap /controller/manager >"$work/bootstrap.log" 2>&1 &&
+      cmp -s "$root/manager" "$root/controller/manager"; then
       ok "/manager bootstrap /controller/manager copies the instance manager ($(chroot "$root" /manager version 2>/dev/null | head -n 1 || true))"
     else
-      fail "/manager bootstrap /controller/manager failed"
+      fail "/manager bootstrap /controller/manager failed: $(tail -n 3 "$work/bootstrap.log")"
     fi
     ;;
   postgresql)
