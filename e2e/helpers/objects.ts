@@ -21,13 +21,17 @@ export function objectReader(kc: KubeConfig, namespace: string) {
     list: async (plural: string) => ((await custom.listNamespacedCustomObject(ref(plural))) as { items: Obj[] }).items,
     secret: (name: string) => orUndefined<V1Secret>(() => core.readNamespacedSecret({ namespace, name })),
     pod: (name: string) => orUndefined<V1Pod>(() => core.readNamespacedPod({ namespace, name })),
-    /** A Pod object the operator can recognise as an instance; with no kubelet it stays Pending. */
+    /**
+     * A Pod object the operator can recognise as an instance, inert on every cluster: bound to a
+     * node that does not exist, so no scheduler or kubelet touches it (a real kubelet would
+     * overwrite the status a spec sets through pods/status).
+     */
     createInstancePod: (cluster: string, name: string) =>
       core.createNamespacedPod({
         namespace,
         body: {
           metadata: { name, labels: { 'cnpg.io/cluster': cluster, 'cnpg.io/instanceName': name, 'cnpg.io/instanceRole': 'replica', 'cnpg.io/podRole': 'instance' } },
-          spec: { containers: [{ name: 'postgres', image: 'ghcr.io/cloudnative-pg/postgresql:17' }] },
+          spec: { nodeName: 'cnpg-mcp-e2e-no-such-node', containers: [{ name: 'postgres', image: 'ghcr.io/cloudnative-pg/postgresql:17' }] },
         },
       }),
     createRawCluster: (body: Record<string, unknown>) => custom.createNamespacedCustomObject({ ...ref('clusters'), body }),

@@ -11,7 +11,14 @@ import { readRecord } from './record.js';
 import { tearDownNode } from './teardown.js';
 
 /** Debian packages the node runs (installed when missing, as .ci/run does). */
-const packages: Record<string, string> = { containerd: 'containerd', runc: 'runc', iptables: 'iptables', conntrack: 'conntrack', ctr: 'containerd' };
+const packages: Record<string, string> = {
+  containerd: 'containerd',
+  ctr: 'containerd',
+  runc: 'runc',
+  iptables: 'iptables',
+  conntrack: 'conntrack',
+  nft: 'nftables',
+};
 
 /** Why pods cannot run here, or undefined when they can. Installs missing packages first. */
 export function podsUnavailable(): string | undefined {

@@ -1,7 +1,8 @@
 // Every iptables chain a node creates (kube-proxy's and the kubelet's KUBE-*, the portmap
 // plugin's CNI-*, our CNPG-MCP-*), found by name in iptables-save and removed with the rules
 // that jump to them. The start refuses a machine that already has such chains, so what is
-// removed here was made by our node.
+// removed here was made by our node. Debian's iptables is the nf_tables variant: the first rule
+// in a table creates that nftables table, so tables that did not exist before go too (nft).
 import { attempt, installed, run } from './command.js';
 import { nodeChainPrefixes } from './layout.js';
 
@@ -30,6 +31,28 @@ function dump(iptables: string, table: string): TableDump {
     else if (line.startsWith('-A ')) rules.push(line.match(/"[^"]*"|\S+/g)?.map((word) => word.replace(/^"|"$/g, '')) ?? []);
   }
   return { chains, rules };
+}
+
+/** "iptables mangle", … for every table that exists now (iptables-save prints only those). */
+export function existingTables(): string[] {
+  if (!installed('iptables-save')) return [];
+  return families.flatMap((iptables) =>
+    run(`${iptables}-save`, [])
+      .split('\n')
+      .filter((line) => line.startsWith('*'))
+      .map((line) => `${iptables} ${line.slice(1)}`),
+  );
+}
+
+/** Deletes tables created since `before` that hold no rule any more. */
+export function removeNewEmptyTables(before: string[]): void {
+  if (!installed('nft')) return;
+  for (const entry of existingTables()) {
+    if (before.includes(entry)) continue;
+    const [iptables = '', table = ''] = entry.split(' ');
+    if (dump(iptables, table).rules.length > 0) continue;
+    attempt('nft', ['delete', 'table', iptables === 'iptables' ? 'ip' : 'ip6', table]);
+  }
 }
 
 /** Chains of a node that exist right now (empty on a clean machine). */

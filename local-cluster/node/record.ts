@@ -1,6 +1,7 @@
 // What a running node changed on the machine, written before it changes anything, so teardown
 // (or the next start's reaper, after a crash) can put the machine back as it was.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existingTables } from './iptables.js';
 import { fixedPaths, nodeRecordPath, recordedSysctls } from './layout.js';
 
 export interface NodeRecord {
@@ -14,6 +15,8 @@ export interface NodeRecord {
   createdPaths: string[];
   /** Entries of /run/containerd/s (shim sockets) before the node started. */
   shimSocketsBefore: string[];
+  /** iptables tables that existed before ("iptables nat", …): the others are removed when empty. */
+  tablesBefore: string[];
   /** Binaries for teardown steps that need them (kube-proxy --cleanup). */
   kubeProxy?: string;
 }
@@ -26,6 +29,7 @@ export function takeRecord(dir: string, containerdSocket: string, kubeProxy: str
     sysctls: Object.fromEntries(recordedSysctls.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => [key, readSysctl(key)])),
     createdPaths: fixedPaths.filter((path) => !existsSync(path)),
     shimSocketsBefore: existsSync('/run/containerd/s') ? readdirSync('/run/containerd/s') : [],
+    tablesBefore: existingTables(),
     kubeProxy,
   };
   writeFileSync(nodeRecordPath, JSON.stringify(record, null, 2), { mode: 0o600 });

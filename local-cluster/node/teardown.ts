@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, wri
 import { join } from 'node:path';
 
 import { attempt } from './command.js';
-import { removeNodeChains } from './iptables.js';
+import { removeNewEmptyTables, removeNodeChains } from './iptables.js';
 import { podCidr } from './layout.js';
 import { tearDownLinks } from './network.js';
 import { dropRecord, readSysctl, type NodeRecord } from './record.js';
@@ -17,6 +17,7 @@ export function tearDownNode(record: NodeRecord): void {
   unmountUnder([record.dir, ...record.createdPaths]);
   if (record.kubeProxy && existsSync(record.kubeProxy)) attempt(record.kubeProxy, ['--cleanup']);
   removeNodeChains();
+  removeNewEmptyTables(record.tablesBefore ?? []);
   attempt('conntrack', ['-D', '-s', podCidr]);
   attempt('conntrack', ['-D', '-d', podCidr]);
   tearDownLinks();

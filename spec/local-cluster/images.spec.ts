@@ -104,48 +104,5 @@ describe('local images from build.sh', async () => {
   }
 });
 
-describe('importImages', () => {
-  // A stand-in for ctr that logs its arguments and answers like ctr 1.6 does: containerd itself
-  // is the node's, and specs never start one.
-  function fakeCtr(listed: string[]): { ctr: string; log: string } {
-    const dir = mkdtempSync(join(work, 'ctr-'));
-    const ctr = join(dir, 'ctr');
-    const log = join(dir, 'args.log');
-    writeFileSync(
-      ctr,
-      `#!/bin/sh
-echo "$*" >> ${log}
-case "$*" in
-  *" images import "*) for tarball; do :; done; echo "unpacking $(cat "$tarball.ref") (sha256:${'a'.repeat(64)})...done" ;;
-  *" images ls -q"*) printf '%s\\n' ${listed.map((ref) => `'${ref}'`).join(' ')} ;;
-esac
-`,
-    );
-    chmodSync(ctr, 0o755);
-    return { ctr, log };
-  }
-  const image = (name: string) => {
-    const tarball = join(work, `${name}.oci.tar`);
-    const ref = `localhost/cnpg-mcp/${name}:1`;
-    writeFileSync(`${tarball}.ref`, ref);
-    return { ref, tarball };
-  };
-
-  it('imports into the k8s.io namespace on the given socket, unpacked for overlayfs, then finds each listed', async () => {
-    const pause = image('pause');
-    const operator = image('operator');
-    const { ctr, log } = fakeCtr([pause.ref, operator.ref]);
-    await importImages(ctr, '/run/node/containerd.sock', { pause, operator });
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
-      `--address /run/node/containerd.sock -n k8s.io images import --all-platforms --snapshotter overlayfs ${pause.tarball}`,
-      `--address /run/node/containerd.sock -n k8s.io images import --all-platforms --snapshotter overlayfs ${operator.tarball}`,
-      '--address /run/node/containerd.sock -n k8s.io images ls -q',
-    ]);
-  });
-
-  it('fails when containerd does not list an imported image', async () => {
-    const pause = image('pause');
-    const { ctr } = fakeCtr([]);
-    await expect(importImages(ctr, '/run/node/containerd.sock', { pause })).rejects.toThrow(/does not list localhost\/cnpg-mcp\/pause:1/);
-  });
-});
+// importImages runs against the node's real containerd at every start of the local cluster
+// (e2e and e2e:node): no stand-in ctr here.
