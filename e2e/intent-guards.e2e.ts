@@ -189,3 +189,11 @@ describe('a failed update_postgres_role changes nothing (item 3)', () => {
     expect(await api.secret('pgu-role-report')).toBeUndefined();
   });
 });
+
+describe('a 404 says where it looked (issue #12, "Small")', () => {
+  it('get_cluster_status of a missing cluster names the namespace searched', async () => {
+    const r = await mcp.call('get_cluster_status', { name: 'pg-nowhere' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(new RegExp(`\\(HTTP 404\\): .*"pg-nowhere" not found in namespace ${ns}`));
+  });
+});

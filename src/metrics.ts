@@ -3,7 +3,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'cnpg_mcp_process_' });
+// prom-client's default names already start with process_ or nodejs_ (issue #12: no process_process_).
+collectDefaultMetrics({ register: registry, prefix: 'cnpg_mcp_' });
 
 export const kubeApiRequests = new Counter({
   name: 'cnpg_mcp_kube_api_requests_total',

@@ -28,6 +28,15 @@ const FIELD_MANAGER = 'cnpg-mcp';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const dryRunParam = (o?: WriteOptions) => (o?.dryRun ? { dryRun: 'All' } : {});
 
+/**
+ * A 404 names the namespace it was looked for in: the API server's message does not, and with
+ * --namespaces the one a tool defaulted to is not obvious (issue #12, "Small").
+ */
+function inNamespace(err: unknown, namespace: string): unknown {
+  if (!(err instanceof KubeError) || err.kind !== 'not_found') return err;
+  return new KubeError(err.kind, `${err.message} in namespace ${namespace}`, err.status, err.causes);
+}
+
 export class CnpgClient {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
@@ -61,8 +70,10 @@ export class CnpgClient {
   async get<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, options?: { fresh?: boolean }): Promise<T> {
     const cached = options?.fresh ? undefined : this.cache?.get<T>(kind, namespace, name);
     if (cached) return cached;
-    if (cached === null) throw new KubeError('not_found', `${CNPG_KINDS[kind].plural}.${CNPG_GROUP} "${name}" not found`, 404);
-    return this.api('get', () => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>;
+    if (cached === null) throw inNamespace(new KubeError('not_found', `${CNPG_KINDS[kind].plural}.${CNPG_GROUP} "${name}" not found`, 404), namespace);
+    return (this.api('get', () => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>).catch((err) => {
+      throw inNamespace(err, namespace);
+    });
   }
 
   /** Lists one namespace, or every namespace when `namespace` is undefined. */
@@ -123,12 +134,16 @@ export class CnpgClient {
       target === 'status'
         ? this.custom.patchNamespacedCustomObjectStatus(request, mergePatch)
         : this.custom.patchNamespacedCustomObject(request, mergePatch),
-    )) as T;
+    ).catch((err) => {
+      throw inNamespace(err, namespace);
+    })) as T;
     return this.noted(kind, namespace, name, patched, options)!;
   }
 
   async delete(kind: CnpgKind, namespace: string, name: string, options?: WriteOptions): Promise<void> {
-    await this.api('delete', () => this.custom.deleteNamespacedCustomObject({ ...this.ref(kind), namespace, name, ...dryRunParam(options) }));
+    await this.api('delete', () => this.custom.deleteNamespacedCustomObject({ ...this.ref(kind), namespace, name, ...dryRunParam(options) })).catch((err) => {
+      throw inNamespace(err, namespace);
+    });
     this.noted(kind, namespace, name, undefined, options);
   }
 

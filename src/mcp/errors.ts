@@ -24,6 +24,19 @@ const HINTS: Record<KubeErrorKind, string> = {
   other: 'Retry; if it persists, check the server log.',
 };
 
+/** What a status code means, for answers that came without a Status body. */
+const MEANINGS: Record<KubeErrorKind, string> = {
+  unauthorized: 'the Kubernetes API server did not accept the credentials',
+  forbidden: 'the Kubernetes API server refused the request',
+  not_found: 'not found',
+  conflict: 'the object changed meanwhile or already exists',
+  invalid: 'the Kubernetes API server rejected the request as invalid',
+  unreachable: 'the Kubernetes API server did not answer',
+  not_configured: 'no Kubernetes cluster is configured',
+  timeout: 'the request timed out',
+  other: 'the Kubernetes API server answered with an error',
+};
+
 /** Turns any failure into the text of an isError result. Never includes a stack. */
 export function describeError(err: unknown, action: string): string {
   if (err instanceof ToolError) return [`Cannot ${action}: ${err.message}`, err.hint].filter(Boolean).join('\n');
@@ -32,7 +45,9 @@ export function describeError(err: unknown, action: string): string {
       .filter((c) => c.field || c.message)
       .map((c) => `- ${c.field ?? '(object)'}: ${c.message ?? c.reason ?? ''}`);
     const status = err.status ? ` (HTTP ${err.status})` : '';
-    return [`Cannot ${action}${status}: ${err.message}`, ...fields, HINTS[err.kind]].join('\n');
+    // With no Status body the message is only "HTTP <code>": say what the code means instead of repeating it.
+    const said = err.status && err.message === `HTTP ${err.status}` ? MEANINGS[err.kind] : err.message;
+    return [`Cannot ${action}${status}: ${said}`, ...fields, HINTS[err.kind]].join('\n');
   }
   // Unexpected bugs: a fixed message, details stay in the server log.
   return `Cannot ${action}: an internal error occurred. ${HINTS.other}`;

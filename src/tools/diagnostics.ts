@@ -17,7 +17,7 @@ const eventShape = z.object({
 
 export const getEvents = defineTool({
   name: 'get_cluster_events',
-  title: 'Cluster events',
+  title: 'Get cluster events',
   description:
     'Shows recent Kubernetes events of a cluster and of the objects the operator made for it (pods, volumes, jobs), newest ' +
     'first. Use it when a cluster is stuck or unhealthy.',
@@ -51,7 +51,7 @@ const MAX_LOG_BYTES = 512 * 1024;
 
 export const getLogs = defineTool({
   name: 'get_cluster_logs',
-  title: 'Cluster logs',
+  title: 'Get cluster logs',
   description:
     'Reads PostgreSQL logs (JSON lines) from the instance pods of a cluster: one instance or all, the last tail_lines lines, ' +
     'optionally only the last since_seconds. Output is size-bounded.',
@@ -82,7 +82,7 @@ export const getLogs = defineTool({
 
 export const getConnectionInfo = defineTool({
   name: 'get_connection_info',
-  title: 'Connection details',
+  title: 'Get connection details',
   description:
     'Tells how applications connect: the read-write, read-only and any-instance Services, port, database and the Secret ' +
     'names holding credentials. Credentials themselves are returned only with include_credentials=true; ask the user first.',

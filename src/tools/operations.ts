@@ -90,7 +90,7 @@ export const promoteInstance = defineTool({
 
 export const restartCluster = defineTool({
   name: 'restart_postgres_cluster',
-  title: 'Rolling restart of a cluster',
+  title: 'Restart a cluster (rolling)',
   description:
     'Restarts every instance one at a time, replicas first and the primary last (with a switchover), as ' +
     '`kubectl cnpg restart` does through the kubectl.kubernetes.io/restartedAt annotation. Use after changes that need a restart.',
