@@ -1,7 +1,7 @@
 // Issue #12, item 8: roles declared as DatabaseRole objects (operator 1.30) are listed beside
 // spec.managed.roles, marked which is which, and changed where they are declared.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, e2eKubeConfig } from './helpers/cluster.js';
+import { createTestNamespace, customObjects, e2eKubeConfig, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from './helpers/mcp.js';
 import { objectReader } from './helpers/objects.js';
 import { intentFixtures } from './intent-fixtures.js';
@@ -40,16 +40,24 @@ describe('DatabaseRole objects beside spec.managed.roles', () => {
   });
 
   it('update_postgres_role changes the DatabaseRole, not the Cluster', async () => {
+    const before = (await api.get('clusters', 'pgd'))?.spec.managed.roles;
+    expect(before).toEqual([expect.objectContaining(MANAGED)]);
     const r = await mcp.call('update_postgres_role', { cluster_name: 'pgd', role_name: 'reporter', createdb: true });
     expect(r.isError, r.text).toBe(false);
     expect((await api.get('databaseroles', 'pgd-reporter'))?.spec).toMatchObject({ name: 'reporter', createdb: true, login: true, cluster: { name: 'pgd' } });
-    expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual([MANAGED]);
+    expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual(before);
   });
 
-  it('delete_postgres_role sets ensure=absent on the DatabaseRole', async () => {
+  it('delete_postgres_role deletes the DatabaseRole with reclaim policy delete (the operator refuses ensure=absent there)', async () => {
+    const before = (await api.get('clusters', 'pgd'))?.spec.managed.roles;
     const r = await mcp.call('delete_postgres_role', { cluster_name: 'pgd', role_name: 'reporter' });
     expect(r.isError, r.text).toBe(false);
-    expect((await api.get('databaseroles', 'pgd-reporter'))?.spec.ensure).toBe('absent');
-    expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual([MANAGED]);
+    expect(r.text).toContain('DatabaseRole pgd-reporter deleted with databaseRoleReclaimPolicy=delete');
+    // The operator's finalizer may keep it a moment, marked for deletion, with the policy set.
+    await waitFor(async () => {
+      const left = await api.get('databaseroles', 'pgd-reporter');
+      return left === undefined || ((left.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined && left.spec.databaseRoleReclaimPolicy === 'delete');
+    }, { what: 'DatabaseRole pgd-reporter to be deleted', timeoutMs: 10_000 });
+    expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual(before);
   });
 });

@@ -29,7 +29,7 @@ const FULL: Record<string, string[]> = {
   'postgresql.cnpg.io/scheduledbackups': [...READ, 'create', 'delete'],
   'postgresql.cnpg.io/poolers': [...READ, 'create', 'delete'],
   'postgresql.cnpg.io/databases': [...READ, 'create', 'patch', 'delete'],
-  'postgresql.cnpg.io/databaseroles': [...READ, 'patch'],
+  'postgresql.cnpg.io/databaseroles': [...READ, 'patch', 'delete'],
   'core/pods': ['list', 'delete'],
   'core/pods/log': ['get'],
   'core/events': ['list'],

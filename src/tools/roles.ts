@@ -278,14 +278,28 @@ export const deleteRole = defineTool({
       const { passwordSecret: _dropped, ...rest } = r;
       return { ...rest, ensure: 'absent' };
     };
-    const result = await writeRole(ctx, namespace, input.cluster_name, home, dropped, input.dry_run, 'delete role');
+    const result =
+      home.source === 'DatabaseRole'
+        ? await dropDatabaseRole(ctx, namespace, home.object.metadata.name, input.dry_run)
+        : await writeRole(ctx, namespace, input.cluster_name, home, dropped, input.dry_run, 'delete role');
     if (passwordSecret && passwordSecret.name === roleSecretName(input.cluster_name, input.role_name)) {
       await ctx.cnpg().deleteSecret(namespace, passwordSecret.name, { dryRun: input.dry_run }).catch((err) => {
         if ((err as { kind?: string }).kind !== 'not_found') throw err;
       });
     }
-    return { text: `${input.dry_run ? 'Would drop' : 'Dropping'} role ${input.role_name} (ensure=absent).`, data: result };
+    const how = home.source === 'DatabaseRole' ? `DatabaseRole ${home.object.metadata.name} deleted with databaseRoleReclaimPolicy=delete` : 'ensure=absent';
+    return { text: `${input.dry_run ? 'Would drop' : 'Dropping'} role ${input.role_name} (${how}).`, data: result };
   },
 });
+
+/**
+ * The operator refuses ensure=absent on a DatabaseRole ("delete the resource with
+ * databaseRoleReclaimPolicy: delete instead"): set that policy, then delete the object.
+ */
+async function dropDatabaseRole(ctx: ToolContext, namespace: string, name: string, dryRun: boolean) {
+  const result = await change(ctx, 'databaseRole', namespace, name, { spec: { databaseRoleReclaimPolicy: 'delete' } }, dryRun, 'delete role');
+  await ctx.cnpg().delete('databaseRole', namespace, name, { dryRun });
+  return result;
+}
 
 export const roleTools = [listRoles, createRole, updateRole, deleteRole];

@@ -89,7 +89,7 @@ e2e/rbac.e2e.ts proves every tool works with them and that nothing else is allow
   (dict "group" "postgresql.cnpg.io" "resource" "scheduledbackups" "read" (list "get" "list" "watch") "write" (list "create")         "destructive" (list "delete"))
   (dict "group" "postgresql.cnpg.io" "resource" "poolers"          "read" (list "get" "list" "watch") "write" (list "create")         "destructive" (list "delete"))
   (dict "group" "postgresql.cnpg.io" "resource" "databases"        "read" (list "get" "list" "watch") "write" (list "create" "patch") "destructive" (list "delete"))
-  (dict "group" "postgresql.cnpg.io" "resource" "databaseroles"    "read" (list "get" "list" "watch") "write" (list "patch")          "destructive" list)
+  (dict "group" "postgresql.cnpg.io" "resource" "databaseroles"    "read" (list "get" "list" "watch") "write" (list "patch")          "destructive" (list "delete"))
   (dict "group" ""                   "resource" "pods"             "read" (list "list")               "write" list                     "destructive" (list "delete"))
   (dict "group" ""                   "resource" "pods/log"         "read" (list "get")                "write" list                     "destructive" list)
   (dict "group" ""                   "resource" "events"           "read" (list "list")               "write" list                     "destructive" list)
