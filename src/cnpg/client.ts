@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
-import { kube, KubeError } from './errors.js';
+import { kube, KubeError, networkAdvice } from './errors.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
 import type { CnpgObject } from './types.js';
 import { waitForObject, type WaitOptions, type WaitOutcome } from './wait.js';
@@ -53,7 +53,26 @@ export class CnpgClient {
   /** Every Kubernetes call goes through here: counted by verb, errors classified. */
   private api<T>(verb: string, call: () => Promise<T>): Promise<T> {
     kubeApiRequests.inc({ verb });
-    return kube(call);
+    return kube(call).catch((err) => {
+      throw this.located(err);
+    });
+  }
+
+  /**
+   * An unreachable API server is named with its address and kubeconfig context, and what to
+   * check (issue #12, item 14). Tool answers go to whoever runs the server; /readyz stays generic.
+   */
+  private located(err: unknown): unknown {
+    if (!(err instanceof KubeError) || err.kind !== 'unreachable' || !err.networkReason) return err;
+    const server = this.kubeConfig.getCurrentCluster()?.server ?? 'the configured server';
+    const context = this.kubeConfig.getCurrentContext();
+    return new KubeError(
+      'unreachable',
+      `the Kubernetes API server at ${server} (kubeconfig context "${context}") did not answer: ${err.message}; ${networkAdvice(err.networkReason)}`,
+      undefined,
+      [],
+      err.networkReason,
+    );
   }
 
   /** Tells the cache about a write of ours so the next read sees it (read-your-writes). */

@@ -24,8 +24,10 @@ const REASONS: Partial<Record<KubeErrorKind, string>> = {
 };
 
 export function reasonFor(err: unknown): string {
-  const kind = (err as { kind?: KubeErrorKind } | undefined)?.kind;
-  return (kind && REASONS[kind]) ?? 'kubernetes API check failed';
+  const { kind, networkReason } = (err ?? {}) as { kind?: KubeErrorKind; networkReason?: string };
+  const reason = (kind && REASONS[kind]) ?? 'kubernetes API check failed';
+  // The same reason a tool gives (connection refused, TLS failure, …), without the address (issue #12, item 14).
+  return networkReason ? `${reason}: ${networkReason}` : reason;
 }
 
 export class ReadinessProbe {

@@ -47,7 +47,9 @@ export function describeError(err: unknown, action: string): string {
     const status = err.status ? ` (HTTP ${err.status})` : '';
     // With no Status body the message is only "HTTP <code>": say what the code means instead of repeating it.
     const said = err.status && err.message === `HTTP ${err.status}` ? MEANINGS[err.kind] : err.message;
-    return [`Cannot ${action}${status}: ${said}`, ...fields, HINTS[err.kind]].join('\n');
+    // An unreachable server's message already says what to check (src/cnpg/client.ts).
+    const hint = err.kind === 'unreachable' && err.networkReason ? undefined : HINTS[err.kind];
+    return [`Cannot ${action}${status}: ${said}`, ...fields, hint].filter(Boolean).join('\n');
   }
   // Unexpected bugs: a fixed message, details stay in the server log.
   return `Cannot ${action}: an internal error occurred. ${HINTS.other}`;
