@@ -40,7 +40,9 @@ export async function startStorage(spec: {
           metadata: { name: 'helper-pod' },
           spec: {
             priorityClassName: 'system-node-critical',
-            containers: [{ name: 'helper-pod', image: spec.helperImage, imagePullPolicy: 'Never' }],
+            // Root: it makes the claim's directory in the node's volumes dir (root-owned); the
+            // image's own user is postgres.
+            containers: [{ name: 'helper-pod', image: spec.helperImage, imagePullPolicy: 'Never', securityContext: { runAsUser: 0, runAsGroup: 0 } }],
           },
         }),
       },
