@@ -120,8 +120,8 @@ describe('RFC 9728 protected resource metadata', () => {
 
   it('is not served without --resource-url', async () => {
     const { url } = await startWithOidc();
-    // Behind auth like every unknown path.
-    await request(url).get('/.well-known/oauth-protected-resource').expect(401);
+    // 404, not 401: a 401 sends clients into OAuth discovery (issue #12, item 16; spec/security/well-known.spec.ts).
+    await request(url).get('/.well-known/oauth-protected-resource').expect(404);
   });
 });
 

@@ -5,9 +5,11 @@
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/server';
 import { Router, type RequestHandler } from 'express';
 import { REALM, resourceMetadataUrl } from './auth.js';
-import { methodNotAllowed } from './errors.js';
+import { methodNotAllowed, notFound } from './errors.js';
 
 export const WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';
+/** RFC 8414 / RFC 9728 / OpenID discovery names, optionally path-aware (…/oauth-x/mcp), no dot segments. */
+const DISCOVERY_PATHS = /^\/\.well-known\/(oauth-[a-z-]+|openid-configuration)(\/[A-Za-z0-9_-]+)*\/?$/;
 
 export interface ResourceMetadataSettings {
   resourceUrl?: string;
@@ -18,7 +20,15 @@ export interface ResourceMetadataSettings {
 
 export function wellKnownRoutes(settings: ResourceMetadataSettings): Router {
   const router = Router();
-  if (!settings.resourceUrl) return router;
+  // OAuth and OpenID discovery documents this server does not serve are 404 before the auth
+  // guard: a 401 there sends clients (Inspector, mcp-remote) into OAuth discovery and dynamic
+  // client registration against a server that has none (issue #12, item 16). Only those names:
+  // every other unknown path stays behind authentication, so probes learn nothing from it.
+  const absent = () => router.get(DISCOVERY_PATHS, notFound);
+  if (!settings.resourceUrl) {
+    absent();
+    return router;
+  }
   const document: OAuthProtectedResourceMetadata = {
     resource: settings.resourceUrl,
     ...(settings.issuer ? { authorization_servers: [settings.issuer] } : {}),
@@ -31,5 +41,6 @@ export function wellKnownRoutes(settings: ResourceMetadataSettings): Router {
   };
   const paths = new Set([WELL_KNOWN_PATH, new URL(resourceMetadataUrl(settings.resourceUrl)).pathname]);
   for (const path of paths) router.route(path).get(serve).all(methodNotAllowed(['GET']));
+  absent();
   return router;
 }
