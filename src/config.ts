@@ -23,6 +23,7 @@ export const OPTIONS = {
   'watch-cache': { type: 'string', env: 'CNPG_MCP_WATCH_CACHE', default: 'on', group: 'kubernetes', help: 'on: serve reads of CNPG objects from a shared watch-fed cache; off: read the API every time' },
   impersonate: { type: 'boolean', env: 'CNPG_MCP_IMPERSONATE', group: 'kubernetes', help: "act as each authenticated principal via Kubernetes impersonation (the server's identity needs the impersonate verb); disables the shared cache" },
   'read-only': { type: 'boolean', env: 'CNPG_MCP_READ_ONLY', group: 'safety', help: 'register only read-only tools' },
+  'read-only-credentials': { type: 'boolean', env: 'CNPG_MCP_READ_ONLY_CREDENTIALS', group: 'safety', help: 'with --read-only, still let get_connection_info include_credentials=true return passwords' },
   'disable-destructive': { type: 'boolean', env: 'CNPG_MCP_DISABLE_DESTRUCTIVE', group: 'safety', help: 'do not register destructive tools (delete, restart, hibernate, fence, …)' },
   namespaces: { type: 'string', env: 'CNPG_MCP_NAMESPACES', group: 'safety', help: 'comma-separated allowlist; every other namespace is refused' },
   host: { type: 'string', env: 'CNPG_MCP_HOST', default: '127.0.0.1', group: 'http', help: 'address to bind (http transport); 0.0.0.0 only when asked' },
@@ -84,6 +85,7 @@ const ConfigSchema = z.object({
   watchCache: z.enum(['on', 'off']).transform((v) => v === 'on'),
   impersonate: z.boolean(),
   readOnly: z.boolean(),
+  readOnlyCredentials: z.boolean(),
   disableDestructive: z.boolean(),
   namespaces: z.array(z.string().regex(rfc1123, 'each entry must be a valid namespace name')),
   http: z.object({
@@ -177,6 +179,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     watchCache: str('watch-cache'),
     impersonate: get('impersonate') === true,
     readOnly: get('read-only') === true,
+    readOnlyCredentials: get('read-only-credentials') === true,
     disableDestructive: get('disable-destructive') === true,
     namespaces: csv(str('namespaces')),
     http: {

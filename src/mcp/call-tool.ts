@@ -3,6 +3,7 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { toolCalls, toolDuration } from '../metrics.js';
 import { checkArguments } from './arguments.js';
+import { credentialsRefusal } from './modes.js';
 import { describeError } from './errors.js';
 import { errorResult, successResult } from './results.js';
 import type { ServerDeps } from './server.js';
@@ -22,6 +23,7 @@ export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps
   const toolCtx: ToolContext = {
     cnpg: deps.cnpg,
     namespaces: deps.namespaces,
+    credentialsRefusal: credentialsRefusal(deps.mode),
     signal: ctx.mcpReq.signal,
     progress: async (progress, total, message) => {
       if (progressToken === undefined) return;

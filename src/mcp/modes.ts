@@ -3,7 +3,18 @@ import type { ToolDef } from './tool.js';
 
 export interface ModeOptions {
   readOnly: boolean;
+  /**
+   * With readOnly: credentials may still be returned. A read-only server is for people who may
+   * look, not write, so by default it hands out no passwords (issue #12, item 18).
+   */
+  readOnlyCredentials?: boolean;
   disableDestructive: boolean;
+}
+
+/** Why this mode refuses to return credentials, or undefined when it allows them. */
+export function credentialsRefusal(mode: ModeOptions): string | undefined {
+  if (mode.readOnly && !mode.readOnlyCredentials) return 'this server runs read-only (--read-only), which returns no credentials; --read-only-credentials allows it';
+  return undefined;
 }
 
 /** Why `mode` hides `tool` (the flag that does it), or undefined when the tool is allowed. */

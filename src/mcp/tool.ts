@@ -16,6 +16,8 @@ export interface ToolContext {
   /** Throws a not_configured KubeError when no kubeconfig could be loaded. */
   cnpg(): CnpgClient;
   namespaces: NamespacePolicy;
+  /** Why credentials must not be returned in this mode (src/mcp/modes.ts), or undefined. */
+  credentialsRefusal: string | undefined;
   /** Sends notifications/progress when the client asked for it (no-op otherwise). */
   progress(progress: number, total: number | undefined, message: string): Promise<void>;
   /** Aborted when the client cancels the request. */

@@ -97,6 +97,7 @@ export const getConnectionInfo = defineTool({
   }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
+    if (input.include_credentials && ctx.credentialsRefusal) throw new ToolError(`include_credentials=true is refused: ${ctx.credentialsRefusal}`, 'Call it without include_credentials: the answer names the Secret that holds them.');
     const namespace = ctx.namespaces.resolve(input.namespace);
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const fqdn = (svc: string) => `${svc}.${namespace}.svc`;
