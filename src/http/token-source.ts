@@ -1,6 +1,7 @@
 // Where the static tokens come from: AUTH_TOKENS (environment) and --auth-tokens-file, the
 // latter re-read when it changes (rotation without restart: see file-watch.ts).
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
 import { watchContent, type ContentWatcher, type FileWatchOptions } from './file-watch.js';
 import { parseTokenLine, parseTokensFile, TokenSet, type TokenEntry } from './tokens.js';
@@ -18,17 +19,30 @@ export class TokenSource {
     private readonly logger: Logger,
     watchOptions: FileWatchOptions = {},
   ) {
+    const envProblems: string[] = [];
     this.fromEnv = envTokens.flatMap((token, i) => {
       const { entry, problem } = parseTokenLine(token);
-      if (problem) logger.warn({ entry: i + 1 }, `AUTH_TOKENS entry ${i + 1}: ${problem}; ignored`);
+      if (problem) envProblems.push(`AUTH_TOKENS entry ${i + 1}: ${problem}`);
       return entry ? [entry] : [];
     });
+    let content: Buffer | undefined;
+    let fileProblems: string[] = [];
     if (file) {
-      const content = readFileSync(file);
-      this.fromFile = this.parse(content);
-      this.watcher = watchContent([file], [content], ([changed]) => this.reload(changed!), logger, watchOptions);
+      content = readFileSync(file);
+      const parsed = parseTokensFile(content.toString('utf8'));
+      this.fromFile = parsed.entries;
+      fileProblems = parsed.problems.map((problem) => `tokens file ${problem}`);
     }
     this.set = new TokenSet([...this.fromEnv, ...this.fromFile]);
+    // Tokens were configured and none is usable: a server that would refuse everybody does not
+    // start; the reason of every entry is given (issue #12, item 17). Never the tokens themselves.
+    if (this.set.size === 0) {
+      const reasons = [...envProblems, ...fileProblems];
+      throw new ConfigError(`no usable bearer token in AUTH_TOKENS${file ? ` or ${file}` : ''}: ${reasons.length ? reasons.join('; ') : 'no entries'}`);
+    }
+    for (const problem of envProblems) logger.warn(`${problem}; ignored`);
+    for (const problem of fileProblems) logger.warn({ file }, problem);
+    if (file && content) this.watcher = watchContent([file], [content], ([changed]) => this.reload(changed!), logger, watchOptions);
   }
 
   get tokens(): TokenSet {
