@@ -32,7 +32,7 @@ describe('rate limits in memory (one process)', () => {
     expect(await counter('cnpg_mcp_rate_limited_total', { scope: 'principal' })).toBe(before + 1);
   });
 
-  it('slows down repeated authentication failures from one address, then blocks it, even for a valid token', async () => {
+  it('slows down repeated authentication failures from one address, then blocks its failures but still serves a valid token (#12 item 15)', async () => {
     const { url, audit } = await startSecured({ config: { authFailuresPerMinute: 4 } });
     const timings: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -43,11 +43,15 @@ describe('rate limits in memory (one process)', () => {
     // Under half the budget: answered at once; beyond it: held back, more each time.
     expect(timings[0]).toBeLessThan(200);
     expect(timings[3]).toBeGreaterThanOrEqual(450);
-    const blocked = await get(url, TOKEN_A).expect(429);
+    const blocked = await get(url, UNKNOWN_TOKEN).expect(429);
     const retryAfter = Number(blocked.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(50);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(audit.of('rate_limited')).toEqual([expect.objectContaining({ scope: 'address' })]);
+    // One attacker behind a shared address must not lock out everyone behind it.
+    await get(url, TOKEN_A).expect(200);
+    await get(url, TOKEN_B).expect(200);
+    await get(url).expect(429);
   });
 
   it('counts per process without Redis: a second replica has its own budget', async () => {
@@ -78,7 +82,8 @@ describe.skipIf(!redisAvailable)('rate limits shared through Redis (--redis-url)
     const one = await startSecured({ config: { authFailuresPerMinute: 2, redisUrl: redis().url } });
     const two = await startSecured({ config: { authFailuresPerMinute: 2, redisUrl: redis().url } });
     for (let i = 0; i < 3; i++) await get(one.url, UNKNOWN_TOKEN).expect(401);
-    await get(two.url, TOKEN_A).expect(429);
+    await get(two.url, UNKNOWN_TOKEN).expect(429);
+    await get(two.url, TOKEN_A).expect(200);
   });
 
   it('falls back to per-process limits when Redis is unreachable, instead of failing requests', async () => {

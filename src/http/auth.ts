@@ -14,7 +14,7 @@ import { closeIfBodyPending, refuse } from './errors.js';
 import type { FileWatchOptions } from './file-watch.js';
 import { JwtRejected, looksLikeJwt, OidcVerifier, type OidcSettings } from './oidc.js';
 import { ANONYMOUS, setPrincipal, toAuthInfo, type Principal } from './principal.js';
-import type { RateLimits } from './rate-limit.js';
+import { refuseIfAddressBlocked, type RateLimits } from './rate-limit.js';
 import { TokenSource } from './token-source.js';
 
 export const REALM = 'cnpg-mcp';
@@ -89,10 +89,13 @@ export function authGuard(auth: Authenticator, limits: RateLimits, audit: AuditL
     const ip = clientIp(req);
     authFailures.inc({ reason: result.failure });
     audit.refusal(req, ip, { event: 'auth_failure', reason: result.failure });
-    const { delayMs } = await limits.authFailed(ip);
-    // Repeated failures from one address are answered ever more slowly (rate-limit.ts).
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    closeIfBodyPending(req, res);
-    refuse.unauthorized(res, auth.challenge);
+    // A blocked address gets 429 for its failures only (rate-limit.ts).
+    refuseIfAddressBlocked(limits, audit, { req, res, ip }, async () => {
+      const { delayMs } = await limits.authFailed(ip);
+      // Repeated failures from one address are answered ever more slowly (rate-limit.ts).
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      closeIfBodyPending(req, res);
+      refuse.unauthorized(res, auth.challenge);
+    });
   };
 }

@@ -5,8 +5,8 @@
 //   origin    Host and Origin checks (DNS rebinding): cheapest, and nothing else is worth doing
 //             for a request a browser was tricked into sending
 //   cors      answers the preflight of a --cors-origins origin (browsers send no credentials on it)
-//   rate-limit            an address blocked for failed authentications gets 429 here
-//   auth                  bearer token or JWT → principal (401 otherwise)
+//   auth                  bearer token or JWT → principal; 401 otherwise, or 429 when the address
+//                         is blocked for failed authentications (valid credentials are still served)
 //   principal-rate-limit  --rate-limit-per-minute per principal
 //   audit     registers the audit line, written when the response ends; placed before body so
 //             that malformed and oversized bodies of authenticated clients are audited too
@@ -22,7 +22,7 @@ import { authGuard } from './auth.js';
 import { jsonBody } from './body.js';
 import { corsGuard } from './cors.js';
 import { originGuard } from './origin.js';
-import { addressLimitGuard, principalLimitGuard } from './rate-limit.js';
+import { principalLimitGuard } from './rate-limit.js';
 import type { HttpSecurity } from './security.js';
 
 export type HttpConfig = Config['http'];
@@ -45,7 +45,6 @@ export function declaredGuards({ config, security }: GuardContext): Guard[] {
   return [
     { name: 'origin', handle: originGuard({ host: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins }, audit, clientIp) },
     { name: 'cors', handle: corsGuard(config.corsOrigins) },
-    { name: 'rate-limit', handle: addressLimitGuard(limits, audit, clientIp) },
     { name: 'auth', handle: authGuard(authenticator, limits, audit, clientIp) },
     { name: 'principal-rate-limit', handle: principalLimitGuard(limits, audit, clientIp) },
     { name: 'audit', handle: auditGuard(audit, clientIp) },

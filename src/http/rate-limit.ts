@@ -3,8 +3,8 @@
 // unreachable, so a Redis outage degrades to per-process limits instead of failing requests):
 //  - per principal: --rate-limit-per-minute requests, counted after authentication;
 //  - per client address, for failed authentications: past half of --auth-failures-per-minute
-//    each further 401 is slowed down, and past all of it the address is blocked for a minute
-//    (429 with Retry-After), before any credential is even looked at.
+//    each further 401 is slowed down, and past all of it the address is blocked for a minute:
+//    its failures get 429 with Retry-After, while valid credentials from it are still served.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -146,12 +146,14 @@ function refusal(err: unknown): Verdict {
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-/** Before auth: an address blocked for failed authentications gets 429 without a credential check. */
-export function addressLimitGuard(limits: RateLimits, audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
-  return (req, res, next) => {
-    const ip = clientIp(req);
-    enforce(limits.addressBlocked(ip), 'address', { req, res, next, ip, audit });
-  };
+/**
+ * For a failed authentication: a counted, audited 429 when its address is blocked, else
+ * `unblocked()`. Only failures are refused: a request whose credentials are valid is served
+ * even from a blocked address, so one attacker behind a shared proxy or NAT cannot lock out a
+ * whole team (issue #12, item 15).
+ */
+export function refuseIfAddressBlocked(limits: RateLimits, audit: AuditLog, on: { req: Request; res: Response; ip: string }, unblocked: NextFunction): void {
+  enforce(limits.addressBlocked(on.ip), 'address', { ...on, audit, next: unblocked });
 }
 
 /** After auth: --rate-limit-per-minute requests per principal (per address when unauthenticated). */
