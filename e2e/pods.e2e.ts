@@ -5,9 +5,9 @@
 // Skipped, with the reason in the name, only where the local cluster runs API-only.
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { clusterKind, createTestNamespace, customObjects, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from './helpers/mcp.js';
-import { psql } from './helpers/psql.js';
+import { podExec, psql } from './helpers/psql.js';
 
 const PG = 'pg';
 const canRun = podsCanRun();
@@ -77,6 +77,36 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
     const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG}` });
     expect(claims.items.map((c) => c.status?.phase)).toEqual(['Bound', 'Bound']);
     await psql(ns, `${PG}-1`, 'CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)', { database: 'app' });
+  });
+
+  describe('the network pods see', () => {
+    it('cluster names resolve; names off the machine do not (no resolver forwards off it)', async () => {
+      expect(await podExec(ns, `${PG}-1`, ['getent', 'hosts', 'kubernetes.default.svc.cluster.local'])).toMatch(/^10\.96\.0\.1\s/);
+      expect(await podExec(ns, `${PG}-1`, ['getent', 'hosts', `${PG}-rw`])).toMatch(/^10\.96\./);
+      await expect(podExec(ns, `${PG}-1`, ['getent', 'hosts', 'deb.debian.org'])).rejects.toThrow();
+    });
+
+    it.skipIf(clusterKind() !== 'local')(
+      `pod traffic to anywhere but the pod bridge is dropped before it can leave the machine${clusterKind() === 'local' ? '' : ' [local node only]'}`,
+      async () => {
+        const { execFileSync } = await import('node:child_process');
+        const { forwardChain, podBridge } = await import('../local-cluster/node/layout.js');
+        for (const iptables of ['iptables', 'ip6tables']) {
+          const forward = execFileSync(iptables, ['-t', 'mangle', '-S', 'FORWARD'], { encoding: 'utf8' }).split('\n');
+          expect(forward[1], `${iptables}: our chain comes first in mangle FORWARD`).toBe(`-A FORWARD -j ${forwardChain}`);
+          expect(execFileSync(iptables, ['-t', 'mangle', '-S', forwardChain], { encoding: 'utf8' }).split('\n').slice(1, 4)).toEqual([
+            `-A ${forwardChain} -i ${podBridge} -o ${podBridge} -j RETURN`,
+            `-A ${forwardChain} -i ${podBridge} -j DROP`,
+            `-A ${forwardChain} -o ${podBridge} -j DROP`,
+          ]);
+        }
+        // Forwarding is on for the pod bridge; the global setting is what it was before the node.
+        const { readFileSync } = await import('node:fs');
+        const { readRecord } = await import('../local-cluster/node/record.js');
+        expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe(readRecord()?.sysctls['net/ipv4/ip_forward']);
+        expect(readFileSync(`/proc/sys/net/ipv4/conf/${podBridge}/forwarding`, 'utf8').trim()).toBe('1');
+      },
+    );
   });
 
   describe('databases and roles, as PostgreSQL sees them', () => {
@@ -301,7 +331,12 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       await waitFor(async () => (await instancePods()).length === 0, { timeoutMs: OPERATION_MS, intervalMs: 2_000, what: 'the pods to go' });
       const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG}` });
       expect(claims.items).toHaveLength(2);
-      expect((await status()).phase).toMatch(/hibernat/i);
+      // The operator records hibernation as a condition (the phase stays); the tool says hibernated, not healthy.
+      await waitFor(async () => (await cluster()).status?.conditions?.some((c) => c.type === 'cnpg.io/hibernation' && c.status === 'True'), {
+        timeoutMs: 60_000,
+        what: 'condition cnpg.io/hibernation=True',
+      });
+      expect(await status()).toMatchObject({ hibernated: true, healthy: false });
 
       const off = await mcp.call('hibernate_postgres_cluster', { name: PG, hibernation: 'off' });
       expect(off.isError, off.text).toBe(false);

@@ -1,6 +1,8 @@
 // npm run demo [-- --port 3000] — the whole thing on one machine, no cluster needed: the local
-// control plane (etcd, kube-apiserver, CloudNativePG operator; no pods run), then cnpg-mcp over
-// HTTP on it, then a ready-to-paste MCP client configuration. Ctrl-C stops everything.
+// cluster (etcd, kube-apiserver, the CloudNativePG operator and, where the machine allows it, a
+// real node), a healthy 2-instance PostgreSQL Cluster `demo` on it (so a switchover can be tried
+// at once), then cnpg-mcp over HTTP, then a ready-to-paste MCP client configuration. Ctrl-C
+// stops everything and puts the machine back as it was.
 //
 // The token: a fresh random bearer token each run, handed to the server in AUTH_TOKENS (never on
 // the command line, where the process list would show it) and put in the client configuration.
@@ -11,13 +13,16 @@ import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../local-cluster/start.js';
+import { waitFor } from '../local-cluster/wait.js';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '3000' }, host: { type: 'string', default: '127.0.0.1' } } });
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const say = (line: string) => console.error(`[demo] ${line}`);
 
-const plane = await startControlPlane({ log: (line) => say(`control plane: ${line}`) });
+const plane = await startControlPlane({ log: (line) => say(`local cluster: ${line}`) });
+const demoCluster = plane.mode === 'pods' ? await createDemoCluster(plane.kubeconfigPath) : undefined;
 const token = randomBytes(32).toString('base64url');
 const serverLog = join(plane.logDir, 'cnpg-mcp.log');
 
@@ -44,7 +49,11 @@ const clientConfig = {
   },
 };
 console.log(`
-cnpg-mcp is up on a local control plane (CloudNativePG ${plane.versions.cnpg}; pods are never scheduled here).
+cnpg-mcp is up on the local cluster (CloudNativePG ${plane.versions.cnpg}; ${
+  demoCluster
+    ? `Cluster default/${demoCluster} is healthy with 2 instances: try "switch the primary of demo to demo-2")`
+    : `API only, pods never run here${plane.podsUnavailable ? `: ${plane.podsUnavailable}` : ''})`
+}.
 
   Streamable HTTP:  ${base}/mcp
   Legacy SSE:       ${base}/sse
@@ -73,6 +82,33 @@ const reason = await new Promise<string | undefined>((resolve) => {
 });
 if (reason) say(reason);
 await stopAll(reason ? 1 : 0);
+
+/** A 2-instance Cluster with no image and no storage class named: the local defaults apply. */
+async function createDemoCluster(kubeconfigPath: string): Promise<string> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const ref = { group: 'postgresql.cnpg.io', version: 'v1', namespace: 'default', plural: 'clusters' };
+  const name = 'demo';
+  await custom.createNamespacedCustomObject({
+    ...ref,
+    body: { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name }, spec: { instances: 2, storage: { size: '1Gi' } } },
+  });
+  say(`Cluster default/${name}: 2 instances starting…`);
+  const started = Date.now();
+  let last = '';
+  await waitFor(
+    async () => {
+      const { status } = (await custom.getNamespacedCustomObject({ ...ref, name })) as { status?: { phase?: string; readyInstances?: number } };
+      const line = `${status?.phase ?? 'pending'} (${status?.readyInstances ?? 0}/2 ready)`;
+      if (line !== last) say(`Cluster default/${name}: ${(last = line)}`);
+      return status?.phase === 'Cluster in healthy state' && status.readyInstances === 2;
+    },
+    { what: `Cluster default/${name} to become healthy (operator log: ${plane.logDir}/cnpg-operator.log)`, timeoutMs: 600_000, intervalMs: 1_000, signal: plane.died },
+  );
+  say(`Cluster default/${name} healthy after ${Math.round((Date.now() - started) / 1000)} s`);
+  return name;
+}
 
 /** Polls readiness until 200, the server exits, or the deadline passes. */
 async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {

@@ -32,12 +32,17 @@ export async function psql(namespace: string, pod: string, sql: string, options:
     .join(' ');
   // The password goes through the environment of psql, never its command line.
   const env = options.password ? ['env', `PGPASSWORD=${options.password}`] : [];
+  return podExec(namespace, pod, [...env, 'psql', conninfo, '-v', 'ON_ERROR_STOP=1', '-tAc', sql]);
+}
+
+/** Runs a command in an instance pod's `postgres` container (kubectl exec); returns stdout, trimmed. */
+export async function podExec(namespace: string, pod: string, command: string[]): Promise<string> {
   const { stdout } = await run(
     inject('kubectlPath'),
-    ['--kubeconfig', inject('kubeconfigPath'), '-n', namespace, 'exec', pod, '-c', 'postgres', '--', ...env, 'psql', conninfo, '-v', 'ON_ERROR_STOP=1', '-tAc', sql],
+    ['--kubeconfig', inject('kubeconfigPath'), '-n', namespace, 'exec', pod, '-c', 'postgres', '--', ...command],
     { timeout: 60_000 },
   ).catch((error: { stderr?: string; message: string }) => {
-    throw new Error(`psql in ${namespace}/${pod} failed: ${(error.stderr ?? error.message).trim()}`);
+    throw new Error(`${command.find((word) => !word.includes('=')) ?? command[0]} in ${namespace}/${pod} failed: ${(error.stderr ?? error.message).trim()}`);
   });
   return stdout.trim();
 }

@@ -60,7 +60,9 @@ export function summariseCluster(cluster: Cluster, detail: 'concise' | 'detailed
     storage_class: spec.storage?.storageClass,
     hibernated: metadata.annotations?.[HIBERNATION_ANNOTATION] === 'on',
     fenced_instances: fencedInstances(cluster),
-    healthy: status.phase === HEALTHY_PHASE,
+    // The operator keeps phase "Cluster in healthy state" while hibernated, with no pod running:
+    // a cluster that serves nothing is not reported healthy.
+    healthy: status.phase === HEALTHY_PHASE && metadata.annotations?.[HIBERNATION_ANNOTATION] !== 'on',
   };
   if (detail === 'detailed') {
     summary.conditions = (status.conditions ?? []).map(({ type, status: s, reason, message }) => ({ type, status: s, reason, message }));
