@@ -17,7 +17,8 @@ function isAlive(pid: number): boolean {
 // On kind or an external cluster the toolchain may not be built; the teardown is what is tested.
 describe.skipIf(clusterKind() !== 'local')('a second local control plane', () => {
   it('starts beside the first, and stop() kills its processes and removes its temp dir', async () => {
-    const plane = await startControlPlane();
+    // API-only: one node per machine, and the shared cluster may have it.
+    const plane = await startControlPlane({ mode: 'api-only' });
     const pids = Object.values(plane.pids);
     expect(pids.every(isAlive)).toBe(true);
     expect(existsSync(plane.tempDir)).toBe(true);
