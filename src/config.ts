@@ -25,6 +25,7 @@ export const OPTIONS = {
   'read-only': { type: 'boolean', env: 'CNPG_MCP_READ_ONLY', group: 'safety', help: 'register only read-only tools' },
   'read-only-credentials': { type: 'boolean', env: 'CNPG_MCP_READ_ONLY_CREDENTIALS', group: 'safety', help: 'with --read-only, still let get_connection_info include_credentials=true return passwords' },
   'disable-destructive': { type: 'boolean', env: 'CNPG_MCP_DISABLE_DESTRUCTIVE', group: 'safety', help: 'do not register destructive tools (delete, restart, hibernate, fence, …)' },
+  'allow-sql': { type: 'boolean', env: 'CNPG_MCP_ALLOW_SQL', group: 'safety', help: 'register query_postgres: one read-only SQL statement on an instance through pod exec (needs pods/exec create)' },
   namespaces: { type: 'string', env: 'CNPG_MCP_NAMESPACES', group: 'safety', help: 'comma-separated allowlist; every other namespace is refused' },
   host: { type: 'string', env: 'CNPG_MCP_HOST', default: '127.0.0.1', group: 'http', help: 'address to bind (http transport); 0.0.0.0 only when asked' },
   port: { type: 'string', env: 'CNPG_MCP_PORT', default: '3000', group: 'http', help: 'port to listen on (http transport); 0 picks a free one' },
@@ -87,6 +88,7 @@ const ConfigSchema = z.object({
   readOnly: z.boolean(),
   readOnlyCredentials: z.boolean(),
   disableDestructive: z.boolean(),
+  allowSql: z.boolean(),
   namespaces: z.array(z.string().regex(rfc1123, 'each entry must be a valid namespace name')),
   http: z.object({
     host: z.string().min(1),
@@ -181,6 +183,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     readOnly: get('read-only') === true,
     readOnlyCredentials: get('read-only-credentials') === true,
     disableDestructive: get('disable-destructive') === true,
+    allowSql: get('allow-sql') === true,
     namespaces: csv(str('namespaces')),
     http: {
       host: str('host'),

@@ -29,7 +29,7 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
       if (!real) throw early();
       return real.namespaces;
     },
-    mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive },
+    mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive, allowSql: config.allowSql },
     maxResponseChars: config.maxResponseChars,
     logger,
     close: async () => {

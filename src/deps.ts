@@ -24,7 +24,7 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
       return client;
     },
     namespaces: new NamespacePolicy(defaultNamespace, config.namespaces),
-    mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive },
+    mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive, allowSql: config.allowSql },
     maxResponseChars: config.maxResponseChars,
     logger,
     close: async () => {

@@ -8,7 +8,7 @@ import { registry } from '../../src/metrics.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 
 // Errors read "Cannot <title, first letter lowercased>": every title must start with a verb.
-const VERBS = new Set(['List', 'Get', 'Take', 'Schedule', 'Delete', 'Create', 'Scale', 'Resize', 'Update', 'Promote', 'Restart', 'Reload', 'Hibernate', 'Fence']);
+const VERBS = new Set(['List', 'Get', 'Take', 'Schedule', 'Delete', 'Create', 'Scale', 'Resize', 'Update', 'Promote', 'Restart', 'Reload', 'Hibernate', 'Fence', 'Query']);
 
 describe('error texts', () => {
   it('every tool title starts with a verb, so "Cannot <title>" is a sentence', () => {

@@ -16,7 +16,8 @@ describe('modes filter by annotations', () => {
     const kept = ALL_TOOLS.filter((t) => toolAllowed(t, { readOnly: true, disableDestructive: false }));
     expect(kept.length).toBeGreaterThan(5);
     expect(kept.every((t) => t.annotations.readOnlyHint)).toBe(true);
-    expect(kept).toEqual(ALL_TOOLS.filter((t) => t.annotations.readOnlyHint));
+    // Opt-in tools (query_postgres, --allow-sql) stay off whatever the mode: spec/tools/sql.spec.ts.
+    expect(kept).toEqual(ALL_TOOLS.filter((t) => t.annotations.readOnlyHint && !t.requires));
   });
 
   it('disable-destructive drops every destructive tool and keeps additive ones', () => {

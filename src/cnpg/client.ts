@@ -15,6 +15,7 @@ import {
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
 import { kube, KubeError, networkAdvice } from './errors.js';
+import { execInPod, type ExecOptions, type ExecResult } from './exec.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
 import type { CnpgObject } from './types.js';
 import { waitForObject, type WaitOptions, type WaitOutcome } from './wait.js';
@@ -206,6 +207,19 @@ export class CnpgClient {
       if (err instanceof KubeError && err.status === 204) return '';
       throw err;
     }
+  }
+
+  /** Runs a command in a container (pods/exec), output capped (src/cnpg/exec.ts). */
+  async exec(namespace: string, pod: string, container: string, command: string[], options: ExecOptions): Promise<ExecResult> {
+    return this.api('exec', () => execInPod(this.kubeConfig, namespace, pod, container, command, options));
+  }
+
+  /**
+   * GET through the API server's pods proxy (`pods/proxy`), as `kubectl cnpg status` reads each
+   * instance manager's /pg/status: `scheme:pod:port` names the target (ProxyGet in client-go).
+   */
+  async podProxyGet(namespace: string, pod: string, scheme: 'http' | 'https', port: number, path: string): Promise<string> {
+    return this.api('get', () => this.core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${scheme}:${pod}:${port}`, path }));
   }
 
   async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {

@@ -40,6 +40,18 @@ class ImpersonatingKubeConfig extends KubeConfig {
     const dispatcher = context.getDispatcher();
     if (this.identity.groups.length && dispatcher) context.setDispatcher(dispatcher.compose(withGroups(this.identity.groups)));
   }
+
+  /**
+   * WebSocket requests (pods/exec of query_postgres, src/cnpg/exec.ts) take their options from
+   * here, not from applySecurityAuthentication: without this they would run as the server's own
+   * identity. Node's http client sends an array value as repeated headers (HTTP/1.1).
+   */
+  override async applyToHTTPSOptions(opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0]): Promise<void> {
+    await super.applyToHTTPSOptions(opts);
+    const headers = ((opts as { headers?: Record<string, string | string[]> }).headers ??= {});
+    headers['Impersonate-User'] = this.identity.user;
+    if (this.identity.groups.length) headers['Impersonate-Group'] = [...this.identity.groups];
+  }
 }
 
 // Over HTTP/2 undici folds repeated headers into one "a, b" line, which the API server reads

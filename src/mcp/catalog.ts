@@ -36,7 +36,7 @@ function describe(tool: ToolDef): Tool {
 const catalogs = new Map<string, ToolCatalog>();
 
 export function catalogFor(mode: ModeOptions): ToolCatalog {
-  const key = `${mode.readOnly}/${mode.disableDestructive}`;
+  const key = `${mode.readOnly}/${mode.disableDestructive}/${mode.allowSql === true}`;
   let catalog = catalogs.get(key);
   if (!catalog) {
     const tools = ALL_TOOLS.filter((t) => toolAllowed(t, mode));

@@ -9,6 +9,8 @@ export interface ModeOptions {
    */
   readOnlyCredentials?: boolean;
   disableDestructive: boolean;
+  /** --allow-sql: tools that opt in with `requires: 'allow-sql'` (query_postgres) are registered. */
+  allowSql?: boolean;
 }
 
 /** Why this mode refuses to return credentials, or undefined when it allows them. */
@@ -18,12 +20,14 @@ export function credentialsRefusal(mode: ModeOptions): string | undefined {
 }
 
 /** Why `mode` hides `tool` (the flag that does it), or undefined when the tool is allowed. */
-export function hiddenBy(tool: Pick<ToolDef, 'annotations'>, mode: ModeOptions): string | undefined {
+export function hiddenBy(tool: Pick<ToolDef, 'annotations' | 'requires'>, mode: ModeOptions): string | undefined {
+  // Opt-in first: such a tool is off unless asked for, whatever the other flags (issue #15).
+  if (tool.requires === 'allow-sql' && !mode.allowSql) return 'SQL tools are off unless the server is started with --allow-sql';
   if (mode.readOnly && !tool.annotations.readOnlyHint) return 'read-only mode (--read-only) hides every tool that changes something';
   if (mode.disableDestructive && tool.annotations.destructiveHint) return '--disable-destructive hides every destructive tool';
   return undefined;
 }
 
-export function toolAllowed(tool: Pick<ToolDef, 'annotations'>, mode: ModeOptions): boolean {
+export function toolAllowed(tool: Pick<ToolDef, 'annotations' | 'requires'>, mode: ModeOptions): boolean {
   return hiddenBy(tool, mode) === undefined;
 }

@@ -37,6 +37,8 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodObj
   input: I;
   output: O;
   annotations: ToolAnnotations;
+  /** A flag the server must be started with for this tool to exist (src/mcp/modes.ts). */
+  requires?: 'allow-sql';
   handler(input: z.infer<I>, ctx: ToolContext): Promise<ToolOutcome<z.infer<O>>>;
 }
 

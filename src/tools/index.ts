@@ -7,6 +7,7 @@ import { diagnosticTools } from './diagnostics.js';
 import { operationTools } from './operations.js';
 import { poolerTools } from './poolers.js';
 import { roleTools } from './roles.js';
+import { sqlTools } from './sql.js';
 
 export const ALL_TOOLS: readonly ToolDef[] = [
   ...clusterTools,
@@ -16,4 +17,5 @@ export const ALL_TOOLS: readonly ToolDef[] = [
   ...roleTools,
   ...poolerTools,
   ...diagnosticTools,
+  ...sqlTools,
 ] as unknown as ToolDef[];
