@@ -32,6 +32,7 @@ const FULL: Record<string, string[]> = {
   'postgresql.cnpg.io/databaseroles': [...READ, 'patch', 'delete'],
   'core/pods': ['list', 'delete'],
   'core/pods/log': ['get'],
+  'core/pods/proxy': ['get'], // get_cluster_status: each instance manager's /pg/status, as kubectl cnpg status reads it
   'core/events': ['list'],
   'core/secrets': ['get', 'create', 'patch', 'delete'],
 };
@@ -83,6 +84,17 @@ describe.skipIf(!helm)(`RBAC${skipReason}`, () => {
     expect(g['postgresql.cnpg.io/clusters/status']).toBeUndefined();
     expect(g['postgresql.cnpg.io/clusters']).toEqual(['create', 'get', 'list', 'patch', 'watch']);
     expect(argsOf(objects)).toContain('--disable-destructive');
+  });
+
+  it('sql.enabled: --allow-sql and create on pods/exec, also read-only; without it neither', () => {
+    const off = render({});
+    expect(grants(only<V1Role>(off, 'Role').rules!)['core/pods/exec']).toBeUndefined();
+    expect(argsOf(off)).not.toContain('--allow-sql');
+    for (const readOnly of [false, true]) {
+      const on = render({ sql: { enabled: true }, server: { readOnly } });
+      expect(grants(only<V1Role>(on, 'Role').rules!)['core/pods/exec']).toEqual(['create']);
+      expect(argsOf(on)).toContain('--allow-sql');
+    }
   });
 
   it('rbac.readSecrets=false: Secrets can be written for role passwords but not read', () => {

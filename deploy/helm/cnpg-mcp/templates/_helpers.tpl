@@ -92,9 +92,14 @@ e2e/rbac.e2e.ts proves every tool works with them and that nothing else is allow
   (dict "group" "postgresql.cnpg.io" "resource" "databaseroles"    "read" (list "get" "list" "watch") "write" (list "patch")          "destructive" (list "delete"))
   (dict "group" ""                   "resource" "pods"             "read" (list "list")               "write" list                     "destructive" (list "delete"))
   (dict "group" ""                   "resource" "pods/log"         "read" (list "get")                "write" list                     "destructive" list)
+  (dict "group" ""                   "resource" "pods/proxy"       "read" (list "get")                "write" list                     "destructive" list)
   (dict "group" ""                   "resource" "events"           "read" (list "list")               "write" list                     "destructive" list)
   (dict "group" ""                   "resource" "secrets"          "read" (ternary (list "get") list .Values.rbac.readSecrets) "write" (list "create" "patch") "destructive" (list "delete"))
 -}}
+{{- /* query_postgres (sql.enabled): exec is how it reaches psql; nothing else needs it. */}}
+{{- if .Values.sql.enabled }}
+{{- $rules = append $rules (dict "group" "" "resource" "pods/exec" "read" (list "create") "write" list "destructive" list) }}
+{{- end }}
 {{- range $rules }}
 {{- $verbs := .read }}
 {{- if $write }}{{ $verbs = concat $verbs .write }}{{ end }}
