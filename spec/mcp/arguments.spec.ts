@@ -36,7 +36,7 @@ describe('unknown arguments', () => {
   it('a name like no known one lists the known arguments', async () => {
     const r = await call('get_cluster_status', { name: 'pg', colour: 'blue' });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain('colour: unknown argument (known: name, namespace, detail_level, format)');
+    expect(r.text).toContain('colour: unknown argument (known: name, namespace, detail_level, include_instances, format)');
   });
 
   it('every tool refuses an unknown argument, and its published schema says additionalProperties: false', async () => {

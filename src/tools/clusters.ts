@@ -1,6 +1,8 @@
 // Cluster tools: list, status, create, scale, resize storage, parameters, delete.
 import { z } from 'zod';
 import { HEALTHY_PHASE, formatSummary, summariseCluster } from '../cnpg/status.js';
+import { instanceStatusShape, instanceTableRows, readInstances, walArchivingLine, walArchivingShape } from '../cnpg/instance-status.js';
+import { formatTable } from './table.js';
 import { buildCluster } from '../cnpg/manifests.js';
 import { quantityBytes } from '../cnpg/quantity.js';
 import type { Cluster } from '../cnpg/types.js';
@@ -106,16 +108,47 @@ export const getClusterStatus = defineTool({
   title: 'Get cluster status',
   description:
     'Shows one cluster as the operator sees it: phase and reason, instances ready/total, current and target primary, ' +
-    "image, storage; 'detailed' adds conditions, services, certificate expiry, last backup, parameters and roles. " +
+    "image, storage, and a table of every instance as kubectl cnpg status shows it (role, ready, timeline, replication state and lag, " +
+    "pending restart) with WAL archiving and the last backup; 'detailed' adds conditions, services, certificate expiry, parameters and roles. " +
     'Use it to check health before and after any change.',
-  input: z.object({ name: s.clusterName, namespace: s.namespace, detail_level: s.detailLevel, format: s.format }),
-  output: clusterSummaryShape,
+  input: z.object({
+    name: s.clusterName,
+    namespace: s.namespace,
+    detail_level: s.detailLevel,
+    include_instances: z.boolean().default(true).describe("Ask each instance manager for its status through the API server's pods proxy (needs pods/proxy get)."),
+    format: s.format,
+  }),
+  output: clusterSummaryShape.extend({
+    instance_status: z.array(instanceStatusShape).optional().describe('Per instance, from its instance manager (/pg/status); an instance that did not answer has error set.'),
+    wal_archiving: walArchivingShape.optional(),
+    instance_status_error: z.string().optional().describe('Why no instance could be asked (e.g. listing pods was refused).'),
+  }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
-    const summary = summariseCluster(cluster, input.detail_level);
-    return { text: formatSummary(summary), data: summary };
+    const summary = { ...summariseCluster(cluster, input.detail_level), last_successful_backup: cluster.status?.lastSuccessfulBackup };
+    if (!input.include_instances) return { text: formatSummary(summary), data: summary };
+    // Degrades, never fails: the Cluster's own status above stands whatever the instances answer.
+    let report: Awaited<ReturnType<typeof readInstances>>;
+    try {
+      report = await readInstances(ctx.cnpg(), cluster);
+    } catch (err) {
+      const why = `the instance pods could not be listed: ${err instanceof Error ? err.message : 'unknown error'}`;
+      return { text: `${formatSummary(summary)}\nInstances: ${why}`, data: { ...summary, instance_status_error: why } };
+    }
+    const { instances, wal_archiving } = report;
+    const lines = [formatSummary(summary)];
+    if (!instances.length) lines.push('Instances: no instance pods (none created yet, hibernated, or an API server without nodes).');
+    else {
+      const table = instanceTableRows({ instances, wal_archiving });
+      lines.push('Instances (from each instance manager, as kubectl cnpg status reads them):', formatTable(table.columns, table.rows));
+      for (const i of instances) if (i.error) lines.push(`  ${i.instance}: no status: ${i.error}`);
+      lines.push(walArchivingLine(wal_archiving));
+    }
+    // formatSummary shows the last backup when there is one.
+    if (!summary.last_successful_backup) lines.push('Last successful backup: none recorded');
+    return { text: lines.join('\n'), data: { ...summary, instance_status: instances, wal_archiving: instances.length ? wal_archiving : undefined } };
   },
 });
 
