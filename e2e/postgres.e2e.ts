@@ -4,7 +4,7 @@
 // One 2-instance Cluster, created with wait; the blocks run in order on it.
 // On the API-only plane (no pods) only the last block runs: the status degrades, per instance.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, podsCanRun, skipReasonNoPods } from './helpers/cluster.js';
+import { createTestNamespace, customObjects, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from './helpers/mcp.js';
 import { psql } from './helpers/psql.js';
 
@@ -87,6 +87,37 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       expect(typeof standby.replication?.lag_bytes).toBe('number');
       // PostgreSQL's own pg_stat_replication names the same standby.
       expect(await psql(ns, `${PG}-1`, 'SELECT application_name FROM pg_stat_replication')).toBe(`${PG}-2`);
+    });
+  });
+
+  describe('create options, as PostgreSQL applies them', () => {
+    it('create_postgres_database with encoding, locale and template', { timeout: 180_000 }, async () => {
+      const r = await mcp.call('create_postgres_database', { cluster_name: PG, database_name: 'legacy', owner: 'app', encoding: 'LATIN1', locale: 'C', template: 'template0' });
+      expect(r.isError, r.text).toBe(false);
+      const row = await waitFor(
+        () => psql(ns, `${PG}-1`, "SELECT pg_encoding_to_char(encoding) || ' ' || datcollate FROM pg_database WHERE datname = 'legacy'"),
+        { timeoutMs: 120_000, intervalMs: 2_000, what: 'database legacy in PostgreSQL' },
+      );
+      expect(row).toBe('LATIN1 C');
+    });
+
+    it('create_postgres_role with disable_password, bypassrls, inherit, connection_limit, valid_until', { timeout: 180_000 }, async () => {
+      const r = await mcp.call('create_postgres_role', {
+        cluster_name: PG,
+        role_name: 'auditor',
+        disable_password: true,
+        bypassrls: true,
+        inherit: false,
+        connection_limit: 3,
+        valid_until: '2040-01-01T00:00:00Z',
+      });
+      expect(r.isError, r.text).toBe(false);
+      expect(r.data?.password_secret).toBeUndefined();
+      const row = await waitFor(
+        () => psql(ns, `${PG}-1`, "SELECT concat_ws(' ', rolbypassrls, rolinherit, rolconnlimit, rolpassword IS NULL, to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD')) FROM pg_authid WHERE rolname = 'auditor'"),
+        { timeoutMs: 120_000, intervalMs: 2_000, what: 'role auditor in PostgreSQL' },
+      );
+      expect(row).toBe('t f 3 t 2040-01-01');
     });
   });
 
@@ -203,5 +234,44 @@ describe.skipIf(canRun)(`get_cluster_status without running pods${canRun ? ' [ru
     const instances = (r.data?.instance_status ?? []) as Instance[];
     if (instances.length === 0) expect(r.text).toMatch(/Instances: no instance pods/);
     for (const i of instances) expect(i.error, i.instance).toBeTruthy();
+  });
+});
+
+// The scheduling options through the real API server and the Cluster CRD's schema: a server-side
+// dry run stores nothing, needs no pod, and answers with the object as it would be stored.
+describe('create_postgres_cluster scheduling options, as the API server takes them', () => {
+  let session: StdioSession;
+  let space: string;
+  beforeAll(async () => {
+    space = await createTestNamespace('postgres-options');
+    session = await startStdioServer(inject('kubeconfigPath'), ['--namespace', space]);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('image pull policy, node selector, tolerations and affinity land where the operator reads them', async () => {
+    const r = await session.call('create_postgres_cluster', {
+      name: 'sched',
+      instances: 1,
+      storage_size: '1Gi',
+      image_pull_policy: 'IfNotPresent',
+      node_selector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'postgres', effect: 'NoSchedule' }],
+      affinity: { enable_pod_anti_affinity: true, topology_key: 'kubernetes.io/hostname', pod_anti_affinity_type: 'preferred' },
+      dry_run: true,
+    });
+    expect(r.isError, r.text).toBe(false);
+    const spec = (r.data?.result as { spec?: Record<string, unknown> }).spec!;
+    expect(spec.imagePullPolicy).toBe('IfNotPresent');
+    expect(spec.affinity).toMatchObject({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'postgres', effect: 'NoSchedule' }],
+      enablePodAntiAffinity: true,
+      topologyKey: 'kubernetes.io/hostname',
+      podAntiAffinityType: 'preferred',
+    });
+    // A dry run: nothing was stored.
+    await expect(customObjects().get('Cluster', space, 'sched')).rejects.toMatchObject({ code: 404 });
   });
 });

@@ -21,6 +21,48 @@ export interface ClusterInput {
   parameters?: Record<string, string>;
   cpu?: string;
   memory?: string;
+  image_pull_policy?: 'Always' | 'IfNotPresent' | 'Never';
+  node_selector?: Record<string, string>;
+  tolerations?: TolerationInput[];
+  affinity?: AffinityInput;
+}
+
+export interface TolerationInput {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  toleration_seconds?: number;
+}
+
+/** The scheduling part of CloudNativePG's spec.affinity (AffinityConfiguration in api/v1). */
+export interface AffinityInput {
+  enable_pod_anti_affinity?: boolean;
+  topology_key?: string;
+  pod_anti_affinity_type?: 'preferred' | 'required';
+  /** A Kubernetes NodeAffinity, passed as it is (the API server validates it). */
+  node_affinity?: Record<string, unknown>;
+}
+
+/**
+ * spec.affinity: CloudNativePG takes node selector and tolerations inside it, not at the top of
+ * the spec as a Pod does; undefined when nothing was asked.
+ */
+function clusterAffinity(input: ClusterInput): Record<string, unknown> | undefined {
+  const a = input.affinity ?? {};
+  const out: Record<string, unknown> = {
+    ...(a.enable_pod_anti_affinity !== undefined ? { enablePodAntiAffinity: a.enable_pod_anti_affinity } : {}),
+    ...(a.topology_key ? { topologyKey: a.topology_key } : {}),
+    ...(a.pod_anti_affinity_type ? { podAntiAffinityType: a.pod_anti_affinity_type } : {}),
+    ...(a.node_affinity ? { nodeAffinity: a.node_affinity } : {}),
+    ...(input.node_selector && Object.keys(input.node_selector).length ? { nodeSelector: input.node_selector } : {}),
+    ...(input.tolerations?.length
+      ? {
+          tolerations: input.tolerations.map(({ toleration_seconds, ...t }) => ({ ...t, ...(toleration_seconds !== undefined ? { tolerationSeconds: toleration_seconds } : {}) })),
+        }
+      : {}),
+  };
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function buildCluster(input: ClusterInput): Omit<CnpgObject<ClusterSpec>, 'apiVersion' | 'kind'> {
@@ -31,6 +73,9 @@ export function buildCluster(input: ClusterInput): Omit<CnpgObject<ClusterSpec>,
   // An explicit image wins; a major version maps to the operand image of that major.
   if (input.image) spec.imageName = input.image;
   else if (input.postgres_version) spec.imageName = `${POSTGRES_IMAGE_REPOSITORY}:${input.postgres_version}`;
+  if (input.image_pull_policy) spec.imagePullPolicy = input.image_pull_policy;
+  const affinity = clusterAffinity(input);
+  if (affinity) spec.affinity = affinity;
   if (input.database || input.owner) {
     spec.bootstrap = { initdb: { database: input.database ?? 'app', owner: input.owner ?? input.database ?? 'app' } };
   }
@@ -88,6 +133,7 @@ export interface RoleAttributes {
   in_roles?: string[];
   comment?: string;
   valid_until?: string;
+  disable_password?: boolean;
 }
 
 /** Maps tool attribute names (the Python server's) to spec.managed.roles[] fields. */
@@ -104,6 +150,7 @@ export function roleFields(attrs: RoleAttributes): Partial<ManagedRole> {
   if (attrs.in_roles !== undefined) out.inRoles = attrs.in_roles;
   if (attrs.comment !== undefined) out.comment = attrs.comment;
   if (attrs.valid_until !== undefined) out.validUntil = attrs.valid_until;
+  if (attrs.disable_password !== undefined) out.disablePassword = attrs.disable_password;
   return out;
 }
 
@@ -115,6 +162,10 @@ export interface DatabaseInput {
   reclaim_policy: 'retain' | 'delete';
   extensions?: string[];
   schemas?: string[];
+  /** CREATE DATABASE's ENCODING, LOCALE and TEMPLATE: fixed once the database exists. */
+  encoding?: string;
+  locale?: string;
+  template?: string;
 }
 
 /** Database object names must be RFC 1123; PostgreSQL names may hold '_'. */
@@ -131,6 +182,9 @@ export function buildDatabase(input: DatabaseInput): Omit<CnpgObject, 'apiVersio
       owner: input.owner,
       ensure: 'present',
       databaseReclaimPolicy: input.reclaim_policy,
+      ...(input.encoding ? { encoding: input.encoding } : {}),
+      ...(input.locale ? { locale: input.locale } : {}),
+      ...(input.template ? { template: input.template } : {}),
       ...(input.extensions?.length ? { extensions: input.extensions.map((name) => ({ name, ensure: 'present' })) } : {}),
       ...(input.schemas?.length ? { schemas: input.schemas.map((name) => ({ name, owner: input.owner, ensure: 'present' })) } : {}),
     },

@@ -41,6 +41,8 @@ export interface ManagedRole {
 export interface ClusterSpec {
   instances?: number;
   imageName?: string;
+  imagePullPolicy?: string;
+  affinity?: Record<string, unknown>;
   storage?: { size?: string; storageClass?: string };
   postgresql?: { parameters?: Record<string, string> };
   managed?: { roles?: ManagedRole[] };

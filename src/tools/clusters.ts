@@ -172,6 +172,19 @@ export const createCluster = defineTool({
     parameters: s.pgParameters.optional().describe('postgresql.conf parameters, e.g. {"max_connections":"200"}.'),
     cpu: s.cpuQuantity.optional().describe('CPU per instance (requests = limits).'),
     memory: s.quantity.optional().describe('Memory per instance (requests = limits).'),
+    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).optional().describe('When the kubelet pulls the image (spec.imagePullPolicy).'),
+    node_selector: s.nodeSelector.optional(),
+    tolerations: s.tolerations.optional(),
+    affinity: z
+      .object({
+        enable_pod_anti_affinity: z.boolean().optional().describe('Keep instances on different nodes (the operator default is true).'),
+        topology_key: s.labelKeyName.optional().describe('Node label that defines "different" for anti-affinity, e.g. topology.kubernetes.io/zone.'),
+        pod_anti_affinity_type: z.enum(['preferred', 'required']).optional().describe('required: an instance with no other node to go to stays Pending.'),
+        node_affinity: z.record(z.string(), z.unknown()).optional().describe('A Kubernetes NodeAffinity, as it is (requiredDuringSchedulingIgnoredDuringExecution, …).'),
+      })
+      .strict()
+      .optional()
+      .describe('Scheduling of the instances (spec.affinity).'),
     dry_run: s.dryRun,
     ...waitFields,
   }),

@@ -22,6 +22,7 @@ const attributes = {
   in_roles: z.array(s.pgIdentifier).max(50).optional().describe('Roles this role is a member of.'),
   comment: s.oneLine(1000).optional(),
   valid_until: z.iso.datetime({ offset: true }).optional().describe('Password expiry (RFC 3339).'),
+  disable_password: z.boolean().optional().describe('No password at all (PASSWORD NULL): the role cannot log in with one; no Secret is made.'),
 };
 
 const roleShape = z.object({
@@ -169,10 +170,11 @@ export const createRole = defineTool({
     inherit: z.boolean().default(true),
     dry_run: s.dryRun,
   }),
-  output: changeOutput.extend({ password_secret: z.string() }),
+  output: changeOutput.extend({ password_secret: z.string().optional().describe('Absent with disable_password=true.') }),
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
+    if (input.disable_password) return createWithoutPassword(ctx, namespace, input);
     const [{ roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
     if (roles.some((r) => r.name === input.role_name) || objects.some((o) => o.spec?.name === input.role_name)) {
       throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
@@ -195,6 +197,24 @@ export const createRole = defineTool({
   },
 });
 
+/**
+ * disable_password: the role gets no password and no Secret (the operator refuses
+ * passwordSecret beside disablePassword), so there is nothing to clean up on failure.
+ */
+async function createWithoutPassword(ctx: ToolContext, namespace: string, input: RoleAttributes & { cluster_name: string; role_name: string; dry_run: boolean }) {
+  const [{ roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
+  if (roles.some((r) => r.name === input.role_name) || objects.some((o) => o.spec?.name === input.role_name)) {
+    throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
+  }
+  const role: ManagedRole = { name: input.role_name, ensure: 'present', ...roleFields(input) };
+  const result = await retryOnConflict(async () => {
+    const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
+    if (latest.roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`);
+    return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, [...latest.roles, role]), input.dry_run, 'create role');
+  }, ctx.signal);
+  return { text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name} without a password.`, data: result };
+}
+
 export const updateRole = defineTool({
   name: 'update_postgres_role',
   title: 'Update a role',
@@ -215,13 +235,21 @@ export const updateRole = defineTool({
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
     if (input.password && input.rotate_password) throw new ToolError('give either password or rotate_password, not both');
+    if (input.disable_password && (input.password || input.rotate_password)) throw new ToolError('disable_password=true removes the password: give no password or rotate_password with it');
     const home = await findRole(ctx, namespace, input.cluster_name, input.role_name);
     const existing = home.role;
     const updated: Partial<ManagedRole> = roleFields(input as RoleAttributes);
     const newPassword = input.password ?? (input.rotate_password ? generatePassword() : undefined);
     const secretName = existing.passwordSecret?.name ?? roleSecretName(input.cluster_name, input.role_name);
     if (newPassword) updated.passwordSecret = { name: secretName };
-    const writeRoles = (dryRun: boolean) => writeRole(ctx, namespace, input.cluster_name, home, (r) => ({ ...r, ...updated }), dryRun, 'update role');
+    // The operator takes a password Secret or disablePassword, never both.
+    if (newPassword && existing.disablePassword) updated.disablePassword = false;
+    const apply = (r: ManagedRole): ManagedRole => {
+      const next = { ...r, ...updated };
+      if (input.disable_password) delete next.passwordSecret;
+      return next;
+    };
+    const writeRoles = (dryRun: boolean) => writeRole(ctx, namespace, input.cluster_name, home, apply, dryRun, 'update role');
     // A failed call changes nothing (issue #12, item 3): the operator applies a new password as soon
     // as the Secret changes, so the roles patch is first validated by a server-side dry run (RBAC,
     // schema, existence), and if the real patch still fails the Secret is put back as it was.

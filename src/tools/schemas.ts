@@ -73,4 +73,34 @@ export const pgParameters = z
   .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase, e.g. max_connections'), oneLine(1000))
   .refine((p) => Object.keys(p).length <= 100, 'at most 100 parameters at once');
 
+/** Label key (optional DNS-subdomain prefix, then a name) and value, as Kubernetes validates them. */
+export const labelKeyName = z
+  .string()
+  .max(317)
+  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'must be a Kubernetes label key such as kubernetes.io/arch or disktype');
+const labelValue = z.string().max(63).regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
+
+/** Node labels the instances' pods must run on. */
+export const nodeSelector = z
+  .record(labelKeyName, labelValue)
+  .refine((m) => Object.keys(m).length <= 20, 'at most 20 labels')
+  .describe('Node labels the instances must run on, e.g. {"disktype":"ssd"} (spec.affinity.nodeSelector).');
+
+/** Pod tolerations, in the tool's snake_case; the manifest builder writes Kubernetes' names. */
+export const tolerations = z
+  .array(
+    z
+      .object({
+        key: labelKeyName.optional(),
+        operator: z.enum(['Exists', 'Equal']).optional(),
+        value: labelValue.optional(),
+        effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+        toleration_seconds: z.number().int().min(0).optional().describe('With NoExecute: how long the pod stays after the taint appears.'),
+      })
+      .strict()
+      .refine((t) => !(t.operator === 'Exists' && t.value), 'operator Exists takes no value'),
+  )
+  .max(20)
+  .describe('Taints the instances tolerate (spec.affinity.tolerations).');
+
 export const limit = z.number().int().min(1).max(1000).default(100).describe('Most items to return.');
