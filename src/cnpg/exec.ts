@@ -77,14 +77,19 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', stop);
     };
+    let refused = false;
+    // With this listener ws leaves the refused handshake to us: read the Status, then drop it.
     ws.on('unexpected-response', (_req, res) => {
+      refused = true;
       done();
-      refusal(res).then(reject, reject);
+      refusal(res)
+        .then(reject, reject)
+        .finally(() => ws.terminate());
     });
     ws.on('open', () => (opened = true));
     ws.on('error', (err) => {
       done();
-      if (!opened) reject(classifyKubeError(err));
+      if (!opened && !refused) reject(classifyKubeError(err));
     });
     ws.on('message', (data: Buffer) => {
       const channel = data[0];

@@ -79,6 +79,7 @@ export const queryPostgres = defineTool({
       timeoutMs: input.timeout_seconds * 1000 + 20_000,
       signal: ctx.signal,
     });
+    if (ctx.signal.aborted) throw new ToolError('the request was cancelled; the statement ran read-only and was rolled back');
     if (result.timedOut) throw new ToolError(`psql in ${target} did not finish within ${input.timeout_seconds + 20}s`);
     if (!result.truncated && result.exitCode !== 0) throw new ToolError(`PostgreSQL on ${target} answered: ${psqlError(result.stderr)}`, 'Nothing was changed: the statement ran in a read-only transaction that was rolled back.');
 
