@@ -47,7 +47,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 kube=(kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl)
-node=()
+node=""
 if [[ "${LOCAL_CLUSTER:-}" != api-only ]]; then
   for name in kube-controller-manager kube-scheduler kubelet kube-proxy; do kube+=("$name=k8s.io/kubernetes/cmd/$name"); done
   cni=github.com/containernetworking/plugins/plugins

@@ -22,16 +22,16 @@ export function objectReader(kc: KubeConfig, namespace: string) {
     secret: (name: string) => orUndefined<V1Secret>(() => core.readNamespacedSecret({ namespace, name })),
     pod: (name: string) => orUndefined<V1Pod>(() => core.readNamespacedPod({ namespace, name })),
     /**
-     * A Pod object the operator can recognise as an instance, inert on every cluster: bound to a
-     * node that does not exist, so no scheduler or kubelet touches it (a real kubelet would
-     * overwrite the status a spec sets through pods/status).
+     * A Pod object the operator can recognise as an instance, inert on every cluster: a
+     * scheduling gate keeps it unscheduled, so no kubelet runs it or overwrites the status a spec
+     * sets through pods/status, and deleting it takes effect at once (nobody must confirm it).
      */
     createInstancePod: (cluster: string, name: string) =>
       core.createNamespacedPod({
         namespace,
         body: {
           metadata: { name, labels: { 'cnpg.io/cluster': cluster, 'cnpg.io/instanceName': name, 'cnpg.io/instanceRole': 'replica', 'cnpg.io/podRole': 'instance' } },
-          spec: { nodeName: 'cnpg-mcp-e2e-no-such-node', containers: [{ name: 'postgres', image: 'ghcr.io/cloudnative-pg/postgresql:17' }] },
+          spec: { schedulingGates: [{ name: 'cnpg-mcp.io/e2e-inert' }], containers: [{ name: 'postgres', image: 'ghcr.io/cloudnative-pg/postgresql:17' }] },
         },
       }),
     createRawCluster: (body: Record<string, unknown>) => custom.createNamespacedCustomObject({ ...ref('clusters'), body }),
