@@ -214,6 +214,35 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       }
     });
   });
+
+  // Last: it moves the primary. The instance managers then tell the new roles and timeline.
+  describe('promote_cluster_instance with wait', () => {
+    it('follows the switchover to its end, with increasing progress; status and queries follow the new primary', { timeout: 420_000 }, async () => {
+      const progress: number[] = [];
+      const r = await mcp.call(
+        'promote_cluster_instance',
+        { name: PG, instance: `${PG}-2`, wait: true, timeout: 300 },
+        { onprogress: (p) => progress.push(p.progress), timeout: 360_000, resetTimeoutOnProgress: true },
+      );
+      expect(r.isError, r.text).toBe(false);
+      const wait = r.data?.wait as { complete: boolean; current_primary?: string; ready_instances: number; waited_seconds: number };
+      expect(wait).toMatchObject({ complete: true, current_primary: `${PG}-2`, ready_instances: 2 });
+      expect(r.text).toMatch(new RegExp(`${PG}-2 is the primary and every instance is ready after \\d+s`));
+      expect(progress.length).toBeGreaterThan(0);
+      for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
+      // PostgreSQL agrees, at the moment the tool said it was done.
+      expect(await psql(ns, `${PG}-2`, 'SELECT pg_is_in_recovery()')).toBe('f');
+
+      const status = await mcp.call('get_cluster_status', { name: PG });
+      const instances = status.data?.instance_status as Instance[];
+      const promoted = instances.find((i) => i.instance === `${PG}-2`)!;
+      expect(promoted.role).toBe('Primary');
+      // A fresh cluster runs on timeline 1; the promoted standby starts a new one.
+      expect(promoted.timeline).toBeGreaterThan(1);
+      const q = await query({ sql: 'SELECT pg_is_in_recovery()' });
+      expect(q.data).toMatchObject({ instance: `${PG}-2`, primary: true, rows: [['f']] });
+    });
+  });
 });
 
 // Where no pod runs, the Cluster's own status still answers, and the instances say why not.

@@ -10,6 +10,7 @@ import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../mcp/errors.js';
 import { ADDITIVE_IDEMPOTENT, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, defineTool, type ToolContext } from '../mcp/tool.js';
 import { change, retryOnConflict } from './change.js';
+import { followCluster, followFields, followOutcome, followSentence, settled } from './follow.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
 
@@ -65,9 +66,10 @@ export const promoteInstance = defineTool({
   description:
     'Makes another instance the primary, as `kubectl cnpg promote` does: it sets status.targetPrimary through the status ' +
     'subresource and the operator performs a controlled switchover (brief write outage). Refused for the current primary or ' +
-    'target, while a switchover is in progress, and for an instance whose pod is missing or not ready.',
-  input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun }),
-  output: changeOutput,
+    'target, while a switchover is in progress, and for an instance whose pod is missing or not ready. ' +
+    'With wait=true it follows the switchover until the new primary is in place and every instance is ready.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun, ...followFields }),
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
@@ -84,7 +86,14 @@ export const promoteInstance = defineTool({
       };
       return change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'promote', 'status');
     }, ctx.signal);
-    return { text: `${input.dry_run ? 'Would request' : 'Requested'} switchover of ${namespace}/${input.name} to ${input.instance}.`, data: result };
+    // Complete when the operator has made it the primary and the cluster is healthy again.
+    const wait =
+      input.wait && !input.dry_run
+        ? await followCluster(ctx, namespace, input.name, (c) => c.status?.currentPrimary === input.instance && c.status.targetPrimary === input.instance && settled(c), input.timeout)
+        : undefined;
+    const verb = input.dry_run ? 'Would request' : 'Requested';
+    const tail = input.dry_run ? '' : followSentence(wait, `${input.instance} is the primary and every instance is ready`);
+    return { text: `${verb} switchover of ${namespace}/${input.name} to ${input.instance}.${tail}`, data: { ...result, wait } };
   },
 });
 
