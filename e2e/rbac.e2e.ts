@@ -195,6 +195,8 @@ interface Step {
 }
 
 const admin = (ns: string) => objectReader(e2eKubeConfig(), ns);
+/** The uid of the pod restart_cluster_instance is asked to delete, read just before. */
+let restartedPodUid: string | undefined;
 
 /** A Pending instance pod: the local plane has no kubelet, so the operator never makes running ones. */
 async function instancePod(ns: string, name: string): Promise<void> {
@@ -264,8 +266,13 @@ const STEPS: Step[] = [
     tool: 'restart_cluster_instance',
     tier: 'destructive',
     args: { name: PG, instance: `${PG}-2` },
-    before: (ns) => instancePod(ns, `${PG}-2`),
-    check: async (ns) => void (await waitFor(async () => (await admin(ns).pod(`${PG}-2`)) === undefined, { what: 'the pod deletion', timeoutMs: 10_000 })),
+    before: async (ns) => {
+      await instancePod(ns, `${PG}-2`);
+      restartedPodUid = (await admin(ns).pod(`${PG}-2`))?.metadata?.uid;
+    },
+    // Deleted: gone, or (on a node, where the operator recreates it at once) a new pod of that name.
+    check: async (ns) =>
+      void (await waitFor(async () => (await admin(ns).pod(`${PG}-2`))?.metadata?.uid !== restartedPodUid, { what: 'the pod deletion', timeoutMs: 10_000 })),
   },
   {
     tool: 'create_postgres_backup',
@@ -576,6 +583,12 @@ describe('the rendered chart, as the API server sees it', () => {
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     const template = only<V1Deployment>(renderChart(helm, { namespace: ns }), 'Deployment').spec!.template;
+    // With kube-controller-manager (a real node) the ServiceAccount admission plugin is on, as in
+    // production: the chart's ServiceAccount must exist before its pod is admitted.
+    const serviceAccount = template.spec!.serviceAccountName!;
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: serviceAccount } } }).catch((err: unknown) => {
+      if (!(err instanceof ApiException && err.code === 409)) throw err;
+    });
     const created = await core.createNamespacedPod({ namespace: ns, dryRun: 'All', body: { metadata: { name: 'cnpg-mcp-psa', labels: template.metadata!.labels }, spec: template.spec! } });
     expect(created.spec!.containers[0]!.securityContext!.readOnlyRootFilesystem).toBe(true);
     // The same namespace refuses a pod that is not restricted: the check is real.
