@@ -1,10 +1,13 @@
 // A look inside PostgreSQL (issue #15) on running pods: query_postgres through pod exec and psql,
 // and get_cluster_status's per-instance table from each instance manager through the pods proxy,
 // each checked against PostgreSQL itself (psql through kubectl exec, e2e/helpers/psql.ts).
-// One 2-instance Cluster, created with wait; the blocks run in order on it.
-// On the API-only plane (no pods) only the last block runs: the status degrades, per instance.
+// One 2-instance Cluster, created with wait; the blocks run in order on it, ending with the
+// operations followed with wait=true (promote, then hibernate and wake).
+// On the API-only plane (no pods) only the last two blocks run: the status degrades per instance,
+// and the create options go through a server-side dry run.
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, customObjects, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from './helpers/mcp.js';
 import { psql } from './helpers/psql.js';
 
@@ -33,6 +36,7 @@ interface Rows {
 
 let mcp: StdioSession;
 let ns: string;
+const core = () => e2eKubeConfig().makeApiClient(CoreV1Api);
 
 describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), () => {
   beforeAll(async () => {
@@ -241,6 +245,31 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       expect(promoted.timeline).toBeGreaterThan(1);
       const q = await query({ sql: 'SELECT pg_is_in_recovery()' });
       expect(q.data).toMatchObject({ instance: `${PG}-2`, primary: true, rows: [['f']] });
+    });
+  });
+
+  describe('hibernate_postgres_cluster with wait', () => {
+    const instancePods = async () => (await core().listNamespacedPod({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG},cnpg.io/podRole=instance` })).items;
+
+    it("'on' returns once every pod is gone; the status then says no instance answers", { timeout: 420_000 }, async () => {
+      const r = await mcp.call('hibernate_postgres_cluster', { name: PG, hibernation: 'on', wait: true, timeout: 300 }, { timeout: 360_000, resetTimeoutOnProgress: true, onprogress: () => undefined });
+      expect(r.isError, r.text).toBe(false);
+      expect(r.data?.wait).toMatchObject({ complete: true });
+      expect(r.text).toMatch(/Hibernated \(every pod gone, volumes kept\) after \d+s/);
+      expect(await instancePods()).toEqual([]);
+      const status = await mcp.call('get_cluster_status', { name: PG });
+      expect(status.isError, status.text).toBe(false);
+      expect(status.text).toMatch(/Instances: no instance pods/);
+    });
+
+    it("'off' returns once every instance is back and ready, and the data is there", { timeout: 660_000 }, async () => {
+      const r = await mcp.call('hibernate_postgres_cluster', { name: PG, hibernation: 'off', wait: true, timeout: 600 }, { timeout: 660_000, resetTimeoutOnProgress: true, onprogress: () => undefined });
+      expect(r.isError, r.text).toBe(false);
+      expect(r.data?.wait).toMatchObject({ complete: true, ready_instances: 2 });
+      const pods = await instancePods();
+      expect(pods.map((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))).toEqual([true, true]);
+      const q = await query({ sql: 'SELECT count(*) FROM kept' });
+      expect(q.data?.rows).toEqual([['2']]);
     });
   });
 });

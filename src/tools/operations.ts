@@ -17,6 +17,7 @@ import * as s from './schemas.js';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const RELOADED_AT = 'cnpg.io/reloadedAt';
 const SWITCHOVER_PHASE = 'Switchover in progress';
+const HIBERNATION_CONDITION = 'cnpg.io/hibernation';
 
 const instanceName = s.k8sName.describe('Instance (pod) name, e.g. mycluster-2.');
 
@@ -160,16 +161,23 @@ export const hibernateCluster = defineTool({
   title: 'Hibernate or wake a cluster',
   description:
     "hibernation='on' shuts the cluster down (pods removed, volumes kept: no service until woken); 'off' starts it again. " +
-    'Uses the cnpg.io/hibernation annotation, as `kubectl cnpg hibernate` does.',
-  input: z.object({ name: s.clusterName, namespace: s.namespace, hibernation: z.enum(['on', 'off']), dry_run: s.dryRun }),
-  output: changeOutput,
+    'Uses the cnpg.io/hibernation annotation, as `kubectl cnpg hibernate` does. With wait=true it follows the operator until the pods ' +
+    "are gone ('on') or every instance is back and ready ('off').",
+  input: z.object({ name: s.clusterName, namespace: s.namespace, hibernation: z.enum(['on', 'off']), dry_run: s.dryRun, ...followFields }),
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const namespace = ctx.namespaces.resolve(input.namespace);
     const patch = { metadata: { annotations: { [HIBERNATION_ANNOTATION]: input.hibernation } } };
     const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, `hibernation ${input.hibernation}`);
     const what = input.hibernation === 'on' ? 'hibernate' : 'wake';
-    return { text: `${input.dry_run ? 'Would' : 'Asked the operator to'} ${what} ${namespace}/${input.name}.`, data: result };
+    // The operator's own verdict (pkg/reconciler/hibernation/status.go): condition cnpg.io/hibernation
+    // is True once every pod is gone, and removed when woken; woken is done when healthy again.
+    const hibernated = (c: Cluster) => c.status?.conditions?.some((k) => k.type === HIBERNATION_CONDITION && k.status === 'True') === true;
+    const done = input.hibernation === 'on' ? hibernated : (c: Cluster) => !c.status?.conditions?.some((k) => k.type === HIBERNATION_CONDITION) && settled(c);
+    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, done, input.timeout) : undefined;
+    const tail = input.dry_run ? '' : followSentence(wait, input.hibernation === 'on' ? 'Hibernated (every pod gone, volumes kept)' : 'Awake: every instance is ready');
+    return { text: `${input.dry_run ? 'Would' : 'Asked the operator to'} ${what} ${namespace}/${input.name}.${tail}`, data: { ...result, wait } };
   },
 });
 
