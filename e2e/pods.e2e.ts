@@ -375,11 +375,18 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       );
       const info = await mcp.call('get_connection_info', { name: PG, include_credentials: true });
       const credentials = (info.data as { credentials: { username: string; password: string } }).credentials;
+      // The answer names the server PgBouncer passed the query to: the primary, not the pooler.
       const answer = await waitFor(
-        async () => psql(ns, await primary(), 'SELECT id FROM kept', { host: `${PG}-pooler-rw`, user: credentials.username, password: credentials.password, database: 'app' }),
+        async () =>
+          psql(ns, await primary(), "SELECT current_user || ' ' || pg_is_in_recovery()", {
+            host: `${PG}-pooler-rw`,
+            user: credentials.username,
+            password: credentials.password,
+            database: 'app',
+          }),
         { timeoutMs: 120_000, intervalMs: 2_000, what: 'a query through the pooler' },
       );
-      expect(answer).toBe('42');
+      expect(answer).toBe(`${credentials.username} false`);
     });
   });
 });
