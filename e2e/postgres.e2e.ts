@@ -60,7 +60,7 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
 
   describe('get_cluster_status per instance', () => {
     it('every instance with its role, readiness, timeline and LSN, as PostgreSQL itself says', async () => {
-      const r = await mcp.call('get_cluster_status', { name: PG });
+      const r = await mcp.call('get_cluster_status', { name: PG, detail_level: 'detailed' });
       expect(r.isError, r.text).toBe(false);
       const instances = r.data?.instance_status as Instance[];
       expect(instances.map((i) => i.instance)).toEqual([`${PG}-1`, `${PG}-2`]);
@@ -84,7 +84,10 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
     });
 
     it("the standby's replication row: streaming from the primary, with its lag in bytes", async () => {
-      const r = await mcp.call('get_cluster_status', { name: PG });
+      // Concise by default asks no instance; include_instances asks them in a concise answer too.
+      const concise = await mcp.call('get_cluster_status', { name: PG });
+      expect(concise.data?.instance_status).toBeUndefined();
+      const r = await mcp.call('get_cluster_status', { name: PG, include_instances: true });
       const standby = (r.data?.instance_status as Instance[])[1]!;
       expect(standby.replication?.state).toBe('streaming');
       expect(standby.replication?.sync_state).toBeTruthy();
@@ -237,7 +240,7 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       // PostgreSQL agrees, at the moment the tool said it was done.
       expect(await psql(ns, `${PG}-2`, 'SELECT pg_is_in_recovery()')).toBe('f');
 
-      const status = await mcp.call('get_cluster_status', { name: PG });
+      const status = await mcp.call('get_cluster_status', { name: PG, detail_level: 'detailed' });
       const instances = status.data?.instance_status as Instance[];
       const promoted = instances.find((i) => i.instance === `${PG}-2`)!;
       expect(promoted.role).toBe('Primary');
@@ -257,7 +260,7 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       expect(r.data?.wait).toMatchObject({ complete: true });
       expect(r.text).toMatch(/Hibernated \(every pod gone, volumes kept\) after \d+s/);
       expect(await instancePods()).toEqual([]);
-      const status = await mcp.call('get_cluster_status', { name: PG });
+      const status = await mcp.call('get_cluster_status', { name: PG, detail_level: 'detailed' });
       expect(status.isError, status.text).toBe(false);
       expect(status.text).toMatch(/Instances: no instance pods/);
     });
@@ -286,7 +289,7 @@ describe.skipIf(canRun)(`get_cluster_status without running pods${canRun ? ' [ru
   });
 
   it('answers with the Cluster status and says the instances gave none', async () => {
-    const r = await mcp.call('get_cluster_status', { name: PG });
+    const r = await mcp.call('get_cluster_status', { name: PG, detail_level: 'detailed' });
     expect(r.isError, r.text).toBe(false);
     expect(r.data?.name).toBe(PG);
     const instances = (r.data?.instance_status ?? []) as Instance[];

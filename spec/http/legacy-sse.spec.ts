@@ -41,7 +41,7 @@ describe('legacy HTTP+SSE transport', () => {
     const init = await client.initialize();
     expect(init.result).toMatchObject({ protocolVersion: '2024-11-05', serverInfo: { name: 'cnpg-mcp' } });
     const list = await client.request('tools/list');
-    expect((list.result!.tools as { name: string }[]).map((t) => t.name)).toEqual(ALL_TOOLS.map((t) => t.name));
+    expect((list.result!.tools as { name: string }[]).map((t) => t.name)).toEqual(ALL_TOOLS.filter((t) => !t.requires).map((t) => t.name));
     const call = await client.request('tools/call', { name: 'list_postgres_clusters', arguments: { namespace: 'team-a' } });
     expect(call.result!.isError).toBeFalsy();
     expect(call.result!.structuredContent).toMatchObject({ count: 1, clusters: [{ name: 'pg-team-a', namespace: 'team-a' }] });

@@ -55,7 +55,7 @@ describe('Streamable HTTP transport', () => {
     expect(transport.protocolVersion).toBe('2025-11-25');
     expect(handle.sessionCount()).toBe(1);
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(ALL_TOOLS.map((t) => t.name));
+    expect(tools.map((t) => t.name)).toEqual(ALL_TOOLS.filter((t) => !t.requires).map((t) => t.name));
     const result = await client.callTool({ name: 'list_postgres_clusters', arguments: { namespace: 'team-b' } });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ count: 1, clusters: [{ name: 'pg-team-b' }] });
@@ -66,7 +66,7 @@ describe('Streamable HTTP transport', () => {
     const { client, transport } = await connect(url, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     expect(transport.sessionId).toBeUndefined();
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(ALL_TOOLS.map((t) => t.name));
+    expect(tools.map((t) => t.name)).toEqual(ALL_TOOLS.filter((t) => !t.requires).map((t) => t.name));
     const result = await client.callTool({ name: 'list_postgres_clusters', arguments: { namespace: 'team-c' } });
     expect(result.structuredContent).toMatchObject({ clusters: [{ name: 'pg-team-c' }] });
     expect(handle.sessionCount()).toBe(0);

@@ -108,14 +108,17 @@ export const getClusterStatus = defineTool({
   title: 'Get cluster status',
   description:
     'Shows one cluster as the operator sees it: phase and reason, instances ready/total, current and target primary, ' +
-    "image, storage, and a table of every instance as kubectl cnpg status shows it (role, ready, timeline, replication state and lag, " +
-    "pending restart) with WAL archiving and the last backup; 'detailed' adds conditions, services, certificate expiry, parameters and roles. " +
+    "image, storage, last backup; 'detailed' adds a table of every instance as kubectl cnpg status shows it (role, ready, timeline, " +
+    'replication state and lag, pending restart) with WAL archiving, and conditions, services, certificate expiry, parameters and roles. ' +
     'Use it to check health before and after any change.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
     detail_level: s.detailLevel,
-    include_instances: z.boolean().default(true).describe("Ask each instance manager for its status through the API server's pods proxy (needs pods/proxy get)."),
+    include_instances: z
+      .boolean()
+      .optional()
+      .describe("Ask each instance manager for its status through the API server's pods proxy (needs pods/proxy get); default: with 'detailed'."),
     format: s.format,
   }),
   output: clusterSummaryShape.extend({
@@ -128,7 +131,9 @@ export const getClusterStatus = defineTool({
     const namespace = ctx.namespaces.resolve(input.namespace);
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const summary = { ...summariseCluster(cluster, input.detail_level), last_successful_backup: cluster.status?.lastSuccessfulBackup };
-    if (!input.include_instances) return { text: formatSummary(summary), data: summary };
+    // Off for 'concise' unless asked: that call stays a read of the shared cache (load/, issue #13),
+    // where the instances cost a pods list and one proxied request each.
+    if (!(input.include_instances ?? input.detail_level === 'detailed')) return { text: formatSummary(summary), data: summary };
     // Degrades, never fails: the Cluster's own status above stands whatever the instances answer.
     let report: Awaited<ReturnType<typeof readInstances>>;
     try {
