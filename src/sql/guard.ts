@@ -47,6 +47,7 @@ const DENIED_FUNCTIONS = new Set([
   'pg_start_backup',
   'pg_stop_backup',
   'pg_import_system_collations',
+  'pg_log_standby_snapshot',
   'pg_logical_emit_message',
   'pg_create_physical_replication_slot',
   'pg_create_logical_replication_slot',
