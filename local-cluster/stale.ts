@@ -18,7 +18,11 @@ export function writeOwner(dir: string, pids: number[]): void {
   writeFileSync(join(dir, ownerFile), JSON.stringify({ ownerPid: process.pid, pids } satisfies Owner));
 }
 
-export function reapStalePlanes(): void {
+/**
+ * `beforeRemove` runs for each stale plane once its processes are dead and before its dir goes:
+ * a node's teardown must unmount what its pods left under that dir first.
+ */
+export function reapStalePlanes(beforeRemove: (dir: string) => void = () => {}): void {
   for (const name of readdirSync(tmpdir())) {
     if (!name.startsWith(planeDirPrefix)) continue;
     const dir = join(tmpdir(), name);
@@ -31,6 +35,7 @@ export function reapStalePlanes(): void {
     if (isAlive(owner.ownerPid)) continue;
     // A pid may have been reused since: only kill a process that still names this plane's dir.
     for (const pid of owner.pids) if (mentions(pid, dir)) signalGroup(pid, 'SIGKILL');
+    beforeRemove(dir);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -68,10 +68,12 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const { log = () => {}, timeoutMs = 120_000 } = options;
   const wanted = options.mode ?? (process.env.LOCAL_CLUSTER === 'api-only' ? 'api-only' : 'pods');
-  reapStalePlanes();
+  // A crashed run's node first: its kubelet and containerd die with its plane, then the node's
+  // mounts under the plane's dir go, then the dir.
+  reapStalePlanes(() => reapStaleNode());
+  reapStaleNode();
   let podsUnavailableReason: string | undefined;
   if (wanted === 'pods') {
-    reapStaleNode();
     podsUnavailableReason = podsUnavailable();
     if (podsUnavailableReason) log(`real pods unavailable: ${podsUnavailableReason}; starting the API-only plane`);
   }
