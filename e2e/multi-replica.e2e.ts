@@ -54,7 +54,16 @@ describe.skipIf(missing.length > 0)(`two replicas behind nginx, sessions relayed
     const [namespace, started] = await Promise.all([createTestNamespace('multi-replica'), startRedis()]);
     ns = namespace;
     redis = started;
-    await Promise.all(CLUSTERS.map((name) => customObjects().create('Cluster', ns, { metadata: { name }, spec: { instances: 1, storage: { size: '1Gi' } } })));
+    // Read, never run: with reconciliation off no PostgreSQL starts, so on a node the load test
+    // does not share the two cores with five initdb runs.
+    await Promise.all(
+      CLUSTERS.map((name) =>
+        customObjects().create('Cluster', ns, {
+          metadata: { name, annotations: { 'cnpg.io/reconciliationLoop': 'disabled' } },
+          spec: { instances: 1, storage: { size: '1Gi' } },
+        }),
+      ),
+    );
     const args = ['--redis-url', redis.url, '--rate-limit-per-minute', '0', '--max-sessions-per-principal', '0', '--trust-proxy', 'loopback', '--namespace', ns, '--log-level', 'info'];
     replicas = await Promise.all([0, 1].map(() => startServerProcess({ kubeconfigPath: inject('kubeconfigPath'), args, env: { AUTH_TOKENS: TOKEN } })));
     for (const replica of replicas) expect(replica.log()).toContain('session relay ready');

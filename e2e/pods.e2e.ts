@@ -3,9 +3,9 @@
 // about PostgreSQL, from PostgreSQL itself (psql through pod exec). The blocks run in order on one
 // Cluster, as an operator's day would; each leaves the Cluster healthy for the next.
 // Skipped, with the reason in the name, only where the local cluster runs API-only.
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clusterKind, createTestNamespace, customObjects, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { clusterKind, createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from './helpers/mcp.js';
 import { podExec, psql } from './helpers/psql.js';
 
@@ -27,6 +27,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await mcp?.close();
+  // Its PostgreSQL and PgBouncer pods would share the two cores with the next spec files.
+  if (ns) await deleteTestNamespace(ns);
 });
 
 const instancePods = async (): Promise<V1Pod[]> =>
@@ -388,5 +390,26 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       );
       expect(answer).toBe(`${credentials.username} false`);
     });
+  });
+  describe('backups', () => {
+    it(
+      'create_postgres_backup: refused until the cluster names a method, then stored for the operator ' +
+        '[checked as objects only: volume snapshots need a CSI driver and object stores an S3 endpoint, neither runs on the local node]',
+      async () => {
+        const refused = await mcp.call('create_postgres_backup', { cluster_name: PG, backup_name: 'snap-1', method: 'volumeSnapshot' });
+        expect(refused.isError).toBe(true);
+        expect(await customObjects().list('Backup', ns)).toEqual([]);
+        await e2eKubeConfig()
+          .makeApiClient(CustomObjectsApi)
+          .patchNamespacedCustomObject(
+            { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace: ns, name: PG, body: { spec: { backup: { volumeSnapshot: { className: 'csi-snapclass' } } } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
+        const r = await mcp.call('create_postgres_backup', { cluster_name: PG, backup_name: 'snap-1', method: 'volumeSnapshot' });
+        expect(r.isError, r.text).toBe(false);
+        const backup = await customObjects().get('Backup', ns, 'snap-1');
+        expect(backup.spec).toMatchObject({ cluster: { name: PG }, method: 'volumeSnapshot' });
+      },
+    );
   });
 });

@@ -7,7 +7,7 @@
 // and the create options go through a server-side dry run.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from './helpers/mcp.js';
 import { psql } from './helpers/psql.js';
 
@@ -53,6 +53,8 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
   }, 900_000);
   afterAll(async () => {
     await mcp?.close();
+    // Its PostgreSQL pods would share the two cores with the next spec files.
+    if (ns) await deleteTestNamespace(ns);
   });
 
   const query = async (args: Record<string, unknown>) => mcp.call('query_postgres', { name: PG, ...args });
