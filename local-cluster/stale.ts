@@ -40,7 +40,8 @@ export function reapStalePlanes(beforeRemove: (dir: string) => void = () => {}):
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

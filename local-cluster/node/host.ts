@@ -7,6 +7,7 @@ import { installed, run } from './command.js';
 import { nodeChains } from './iptables.js';
 import { linkExists, tearDownLinks } from './network.js';
 import { nodeBridge, nodeIp, podBridge, podCidr, serviceCidr } from './layout.js';
+import { isAlive } from '../stale.js';
 import { readRecord } from './record.js';
 import { tearDownNode } from './teardown.js';
 
@@ -49,15 +50,6 @@ function installPackages(names: string[]): boolean {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (...args: string[]) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'inherit', env }).status === 0;
   return apt('update', '-qq') && apt('install', '-y', '-qq', '--no-install-recommends', ...names);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function overlappingRoute(): string | undefined {
