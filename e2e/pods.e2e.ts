@@ -405,8 +405,18 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
             { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace: ns, name: PG, body: { spec: { backup: { volumeSnapshot: { className: 'csi-snapclass' } } } } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           );
-        const r = await mcp.call('create_postgres_backup', { cluster_name: PG, backup_name: 'snap-1', method: 'volumeSnapshot' });
-        expect(r.isError, r.text).toBe(false);
+        // The server reads the Cluster from its watch cache: the patch reaches it within moments.
+        let last = '';
+        await waitFor(
+          async () => {
+            const r = await mcp.call('create_postgres_backup', { cluster_name: PG, backup_name: 'snap-1', method: 'volumeSnapshot' });
+            last = r.text;
+            return !r.isError;
+          },
+          { timeoutMs: 20_000, intervalMs: 1_000, what: 'create_postgres_backup to accept the configured method' },
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}; last answer: ${last}`);
+        });
         const backup = await customObjects().get('Backup', ns, 'snap-1');
         expect(backup.spec).toMatchObject({ cluster: { name: PG }, method: 'volumeSnapshot' });
       },

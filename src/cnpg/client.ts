@@ -5,6 +5,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Log,
   PatchStrategy,
   Watch,
   setHeaderOptions,
@@ -12,6 +13,8 @@ import {
   type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
 import { kube, KubeError, networkAdvice } from './errors.js';
@@ -187,26 +190,36 @@ export class CnpgClient {
   }
 
   /**
-   * Reads a container's log. Uses client-node's streaming Log reader: the generated API
-   * throws on the empty 204 answer the API server gives for a pod that has not started.
-   */
-  /**
-   * One container's log, not followed. Through the typed pods/log read: client-node 2's `Log`
-   * helper never calls its (deprecated) done callback, so a wait on it never ended and
-   * get_cluster_logs timed out on every real cluster (issue #11).
+   * One container's log, not followed, through client-node's streaming Log reader: the generated
+   * pods/log read throws on the empty 204 the API server answers for a container that has not
+   * started. The reader's (deprecated) done callback is never called in client-node 2, so the
+   * read ends when the piped body has been written out (waiting on the callback hung
+   * get_cluster_logs on every real cluster, issue #11).
    */
   async podLog(
     namespace: string,
     name: string,
     opts: { container: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
   ): Promise<string> {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const { container, ...options } = opts;
     try {
-      return await this.api('get', () => this.core.readNamespacedPodLog({ namespace, name, ...opts }));
+      await this.api('get', async () => {
+        await new Log(this.kubeConfig).log(namespace, name, container, sink, { ...options, follow: false });
+        await finished(sink);
+      });
     } catch (err) {
       // 204 No Content: the container has not written anything yet (or not started).
       if (err instanceof KubeError && err.status === 204) return '';
       throw err;
     }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   /** Runs a command in a container (pods/exec), output capped (src/cnpg/exec.ts). */
