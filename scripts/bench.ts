@@ -19,11 +19,12 @@ import { chartFor, evaluate, renderMarkdown, targetDefs, type ApiRequestsRecord,
 import { heapAfterGcMb, runClosedLoop, type LoadTarget, type ScenarioResult, type ToolCall } from '../load/lib/runner.js';
 import { runChurn, runIdleSessions, runLongSession } from '../load/lib/scenarios.js';
 import { BENCH_CLUSTER, ensureBenchCluster } from '../load/lib/setup.js';
+import { addOursRatios, runPeerGroup } from '../load/lib/peer.js';
 import { formatOutcome } from '../load/lib/thresholds.js';
 import { renderSummary, summarizeProfile, type CpuProfile } from '../load/lib/cpuprofile.js';
 import { startCpuProfile } from '../load/lib/inspector.js';
 
-const GROUPS = ['baseline', 'main', 'sweep', 'churn', 'long-session', 'soak', 'idle'] as const;
+const GROUPS = ['baseline', 'main', 'peer', 'sweep', 'churn', 'long-session', 'soak', 'idle'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -181,6 +182,9 @@ async function main(): Promise<number> {
     api = apiRecord(before, after, completedCalls(scenarios) - callsBefore);
   }
 
+  // 2b. The peer (Go Kubernetes MCP server) on the same API server and Cluster, in this run (issue #17).
+  if (runs('peer')) await runPeerGroup({ kubeconfigPath, cluster: BENCH_CLUSTER, mainClients: MAIN_CLIENTS, durationMs: PLAN.mainMs, warmupMs: PLAN.warmupMs, deadlineMs: DEADLINE_MS, log, add: (r) => add(toRecord(r, 'peer')) });
+
   // 3. Throughput and p99 against the number of clients (the chart).
   if (runs('sweep')) {
     for (const transport of PLAN.sweepTransports) {
@@ -222,11 +226,13 @@ async function main(): Promise<number> {
   // Only closed loops of one call in flight per client compare with echo (not long-session's 8 on one session).
   const echoCpuAt = new Map(scenarios.filter((s) => s.transport === 'echo').map((s) => [s.clients, s.cpu_us_per_call]));
   for (const s of scenarios) {
-    if (!['main', 'sweep', 'soak'].includes(s.group) || s.transport === 'echo') continue;
+    if (!['main', 'sweep', 'soak', 'peer'].includes(s.group) || s.transport === 'echo') continue;
     s.echo_ratio = ratio(s.rps, echoAt.get(s.clients) ?? baselineRecord?.rps);
     const echoCpu = echoCpuAt.get(s.clients) ?? baselineRecord?.cpu_us_per_call;
     s.echo_cpu_ratio = s.cpu_us_per_call === null || !echoCpu ? null : ratio(s.cpu_us_per_call, echoCpu);
   }
+
+  addOursRatios(scenarios, MAIN_CLIENTS);
 
   const date = new Date();
   const partial = {

@@ -20,7 +20,7 @@ export interface ScenarioRecord {
   cpu_us_per_call: number | null;
   rss_mb: number | null;
   unit: 'call' | 'session';
-  group: 'baseline' | 'main' | 'sweep' | 'churn' | 'long-session' | 'soak';
+  group: 'baseline' | 'main' | 'sweep' | 'churn' | 'long-session' | 'soak' | 'peer';
   /** rps ÷ the echo server's rps at the same number of clients. */
   echo_ratio?: number | null;
   /** Server CPU per call ÷ the echo server's, at the same number of clients. */
@@ -185,6 +185,23 @@ export function renderMarkdown(results: BenchResults, svgFile: string): string {
     lines.push(
       `| ${s.name} | ${s.transport} | ${n(s.clients)} | ${n(s.rps)} | ${n(s.echo_ratio, 2)} | ${n(s.p50_ms, 2)} | ${n(s.p99_ms, 2)} | ${s.errors} | ${s.lost} | ${n(s.cpu_us_per_call)} | ${n(s.echo_cpu_ratio, 1)} | ${n(s.rss_mb)} | ${n(s.server_cpu_pct as number)} | ${n(s.harness_cpu_pct as number)} |`,
     );
+  }
+  const peer = results.scenarios.filter((s) => s.group === 'peer');
+  if (peer.length) {
+    lines.push(
+      '',
+      '## The peer: Go Kubernetes MCP server',
+      '',
+      `\`kubernetes-mcp-server\` ${String(peer[0]!.peer_version ?? '')} (\`${(peer[0]!.peer_flags as string[] | undefined)?.join(' ') ?? ''}\`), on the same API server, reading the same Cluster with \`${String(peer[0]!.peer_tool ?? 'resources_get')}\` over Streamable HTTP with sessions. It has no cache: one API request per call, through client-go's limiter. × ours: against our \`${String(peer[0]!.ours_scenario ?? 'streamable-session-50')}\` of this run.`,
+      '',
+      '| scenario | API client limit | clients | calls/s | × echo | × ours | p50 ms | p99 ms | errors | lost | server µs/call | CPU × echo | CPU × ours | API requests per call | RSS MiB |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of peer) {
+      lines.push(
+        `| ${s.name} | ${String(s.peer_qps ?? '')} | ${n(s.clients)} | ${n(s.rps)} | ${n(s.echo_ratio, 2)} | ${n(s.ours_ratio as number, 3)} | ${n(s.p50_ms, 2)} | ${n(s.p99_ms, 2)} | ${s.errors} | ${s.lost} | ${n(s.cpu_us_per_call)} | ${n(s.echo_cpu_ratio, 1)} | ${n(s.ours_cpu_ratio as number, 1)} | ${n(s.api_requests_per_call as number, 2)} | ${n(s.rss_mb)} |`,
+      );
+    }
   }
   const churn = results.scenarios.filter((s) => s.group === 'churn');
   if (churn.length) {
