@@ -4,7 +4,7 @@
 // one of them lands, and none overwrites another's role.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';
 
 let ns: string;

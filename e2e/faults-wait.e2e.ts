@@ -4,7 +4,7 @@
 // every wait here runs to its timeout.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';
 
 let ns: string;

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type ClientOptions, type Transport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, customObjects, deleteTestNamespace } from './helpers/cluster.js';
-import { startServerProcess, type ServerProcess } from './helpers/replicas.js';
+import { startServerProcess, type ServerProcess } from '../test-support/server-process.js';
 
 const clients: Record<string, (url: string) => { transport: Transport; options?: ClientOptions }> = {
   'Streamable HTTP, 2025-11-25 session': (url) => ({ transport: new StreamableHTTPClientTransport(new URL('/mcp', url)) }),
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 describe('HTTP probes against the real API server', () => {
   it('/readyz is ready: the API answers and the CloudNativePG CRDs are installed', async () => {
-    const res = await fetch(`${server.url}/readyz`);
+    const res = await fetch(`${server.url.origin}/readyz`);
     expect(await res.json()).toEqual({ status: 'ready' });
     expect(res.status).toBe(200);
   });
@@ -43,7 +43,7 @@ describe.each(Object.entries(clients))('tools over %s', (label, make) => {
   const name = `pg-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 30).replace(/-$/, '')}`;
 
   beforeAll(async () => {
-    const { transport, options } = make(server.url);
+    const { transport, options } = make(server.url.origin);
     client = new Client({ name: 'e2e-http', version: '1.0.0' }, options);
     await client.connect(transport);
   });

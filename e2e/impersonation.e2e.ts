@@ -4,18 +4,16 @@
 // Streamable HTTP with the SDK's Client, alice's reads succeed and mallory's are refused by the
 // API server (403), although both talk to the same server process with the same admin
 // kubeconfig: the API server, not the MCP server, decides.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, rethrowAsKubeApiError, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, rethrowAsKubeApiError } from './helpers/cluster.js';
+import { startServerProcess, type ServerProcess } from '../test-support/server-process.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 // Test-only tokens, made for this run.
 const TOKEN_ALICE = `e2e-alice-${randomBytes(24).toString('base64url')}`;
 const TOKEN_MALLORY = `e2e-mallory-${randomBytes(24).toString('base64url')}`;
@@ -23,8 +21,7 @@ const CLUSTER = 'pg-impersonation';
 
 let ns: string;
 let dir: string;
-let child: ChildProcess | undefined;
-let log = '';
+let server: ServerProcess | undefined;
 let url: string;
 const clients: Client[] = [];
 
@@ -57,24 +54,17 @@ beforeAll(async () => {
   writeFileSync(tokensFile, `# e2e, test only\n${TOKEN_ALICE}:alice\n${TOKEN_MALLORY}:mallory\n`, { mode: 0o600 });
 
   // The admin kubeconfig (system:masters) may impersonate anyone; the server uses it as is.
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--port', '0', '--impersonate', '--auth-tokens-file', tokensFile, '--namespace', ns, '--log-level', 'info'], {
-    cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG: inject('kubeconfigPath'), AUTH_TOKENS: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  server = await startServerProcess({
+    kubeconfigPath: inject('kubeconfigPath'),
+    args: ['--impersonate', '--auth-tokens-file', tokensFile, '--namespace', ns, '--log-level', 'info'],
+    env: { AUTH_TOKENS: '' },
   });
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  url = await waitFor(
-    () => {
-      if (child!.exitCode !== null) throw new Error(`server exited with ${child!.exitCode}:\n${log}`);
-      return /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1];
-    },
-    { what: 'the HTTP server to listen', timeoutMs: 30_000, intervalMs: 50 },
-  );
+  url = server.url.origin;
 });
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));
-  if (child?.exitCode === null) child.kill('SIGKILL');
+  await server?.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (ns) await deleteTestNamespace(ns);
 });

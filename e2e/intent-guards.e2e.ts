@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';
 import { healthyStatus, intentFixtures } from './intent-fixtures.js';
 

@@ -2,7 +2,7 @@
 // spec.managed.roles, marked which is which, and changed where they are declared.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, customObjects, e2eKubeConfig, waitFor } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';
 import { intentFixtures } from './intent-fixtures.js';
 

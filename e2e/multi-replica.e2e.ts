@@ -17,11 +17,10 @@ import {
   redisAvailable,
   startNginx,
   startRedis,
-  startServerProcess,
   type Nginx,
-  type ServerProcess,
   type TestRedis,
 } from './helpers/replicas.js';
+import { startServerProcess, type ServerProcess } from '../test-support/server-process.js';
 
 const TOKEN = 'e2e-only-token-multi-replica-0123456789';
 const CLIENTS_PER_TRANSPORT = 20;
@@ -68,14 +67,14 @@ describe.skipIf(missing.length > 0)(`two replicas behind nginx, sessions relayed
     replicas = await Promise.all([0, 1].map(() => startServerProcess({ kubeconfigPath: inject('kubeconfigPath'), args, env: { AUTH_TOKENS: TOKEN } })));
     for (const replica of replicas) expect(replica.log()).toContain('session relay ready');
     nginx = await startNginx(
-      replicas.map((r) => new URL(r.url).host),
+      replicas.map((r) => r.url.host),
       ca,
       trusting.fetch,
     );
   });
 
   afterAll(async () => {
-    await Promise.allSettled([nginx?.stop(), ...replicas.map((r) => r.stop('SIGKILL'))]);
+    await Promise.allSettled([nginx?.stop(), ...replicas.map((r) => r.kill())]);
     await redis?.stop();
     await trusting?.close();
     if (ns) await deleteTestNamespace(ns);
@@ -142,7 +141,7 @@ describe.skipIf(missing.length > 0)(`two replicas behind nginx, sessions relayed
 
   /** Sum of the samples of `metric` whose labels contain every one of `labels`, scraped from a replica's /metrics with the token. */
   async function scrape(replica: ServerProcess, metric: string, labels: string[] = []): Promise<number> {
-    const text = await (await fetch(`${replica.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const text = await (await fetch(`${replica.url.origin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     return text
       .split('\n')
       .filter((line) => (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) && labels.every((l) => line.includes(l)))
@@ -152,7 +151,7 @@ describe.skipIf(missing.length > 0)(`two replicas behind nginx, sessions relayed
   type Outcomes = Record<string, Record<string, number>>;
   /** cnpg_mcp_relay_requests_total of a replica as role → outcome → count (both transports together). */
   async function relayOutcomes(replica: ServerProcess): Promise<Outcomes> {
-    const text = await (await fetch(`${replica.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const text = await (await fetch(`${replica.url.origin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     const counts: Outcomes = {};
     for (const line of text.split('\n')) {
       const match = /^cnpg_mcp_relay_requests_total\{role="(\w+)",transport="\w+",outcome="(\w+)"\} (\d+)$/.exec(line);
@@ -219,7 +218,7 @@ describe.skipIf(missing.length > 0)(`two replicas behind nginx, sessions relayed
     const running = runAll(progress);
     await waitFor(() => progress.calls >= total / 4, { what: 'a quarter of the calls to be answered', timeoutMs: 30_000, intervalMs: 10 });
     const victim = replicas[0]!;
-    await victim.stop('SIGKILL');
+    await victim.kill();
     const killedAt = Date.now();
     const runs = await running;
     const recoveryMs = Date.now() - killedAt;

@@ -6,7 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterKind, createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { podExec, psql } from './helpers/psql.js';
 
 const PG = 'pg';

@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildHelm, only, renderChart, type K8sObject } from '../scripts/helm.js';
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession, type ToolCallResult } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession, type ToolCallResult } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';
 import { healthyStatus, intentFixtures } from './intent-fixtures.js';
 

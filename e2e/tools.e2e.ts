@@ -2,7 +2,7 @@
 // CloudNativePG operator; each effect is read back from the API, not taken from the reply.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
-import { startStdioServer, type StdioSession } from './helpers/mcp.js';
+import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';
 import { intentFixtures } from './intent-fixtures.js';
 

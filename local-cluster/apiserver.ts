@@ -5,7 +5,7 @@ import type { AdminToken, ServiceAccountKeys } from './credentials.js';
 import { nodeIp, serviceCidr } from './node/layout.js';
 import type { NodePki } from './node/pki.js';
 import { startProcess, type ManagedProcess } from './processes.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../test-support/wait.js';
 
 export interface ApiserverSpec {
   binary: string;

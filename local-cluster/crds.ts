@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { runLogged } from './processes.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../test-support/wait.js';
 
 export const cnpgGroup = 'postgresql.cnpg.io';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from './processes.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../test-support/wait.js';
 
 export interface EtcdSpec {
   binary: string;

@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { startProcess, type ManagedProcess } from './processes.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../test-support/wait.js';
 
 export interface OperatorSpec {
   binary: string;

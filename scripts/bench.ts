@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ControlPlane } from '../local-cluster/start.js';
 import type { TransportName } from '../load/lib/clients.js';
-import { simpleRequest } from '../load/lib/http.js';
 import { buildServer, repoRoot, serverArgs, startEchoServer, startMcpServer, supportedFlags, type ChildServer, type McpServerOptions } from '../load/lib/processes.js';
 import { scrapeApiserver, scrapeServer, sumOf, type PromSample } from '../load/lib/prometheus.js';
 import { chartFor, evaluate, renderMarkdown, targetDefs, type ApiRequestsRecord, type BenchResults, type IdleSessionsRecord, type ScenarioRecord } from '../load/lib/report.js';
@@ -23,6 +22,7 @@ import { addOursRatios, runPeerGroup } from '../load/lib/peer.js';
 import { formatOutcome } from '../load/lib/thresholds.js';
 import { renderSummary, summarizeProfile, type CpuProfile } from '../load/lib/cpuprofile.js';
 import { startCpuProfile } from '../load/lib/inspector.js';
+import { waitReady } from '../test-support/server-process.js';
 
 const GROUPS = ['baseline', 'main', 'peer', 'sweep', 'churn', 'long-session', 'soak', 'idle'] as const;
 type Group = (typeof GROUPS)[number];
@@ -85,18 +85,6 @@ const cleanup = async () => {
 };
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
-
-async function waitReady(s: ChildServer, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const res = await simpleRequest({ origin: s.url }, 'GET', '/readyz').catch((err: Error) => ({ status: 0, body: err.message }));
-    if (res.status === 200) return;
-    last = `${res.status} ${res.body}`;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the server was not ready within ${timeoutMs / 1000} s (last /readyz: ${last})\n${s.tail().join('\n')}`);
-}
 
 function loadTarget(s: ChildServer): LoadTarget {
   return { http: { origin: s.url, token: values.token }, pid: s.pid, inspectorUrl: s.inspectorUrl };

@@ -6,19 +6,15 @@
 //
 // The token: a fresh random bearer token each run, handed to the server in AUTH_TOKENS (never on
 // the command line, where the process list would show it) and put in the client configuration.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../local-cluster/start.js';
-import { waitFor } from '../local-cluster/wait.js';
+import { startServerProcess, waitReady, type ServerProcess } from '../test-support/server-process.js';
+import { waitFor } from '../test-support/wait.js';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '3000' }, host: { type: 'string', default: '127.0.0.1' } } });
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const say = (line: string) => console.error(`[demo] ${line}`);
 
 const plane = await startControlPlane({ log: (line) => say(`local cluster: ${line}`) });
@@ -27,21 +23,25 @@ const token = randomBytes(32).toString('base64url');
 const serverLog = join(plane.logDir, 'cnpg-mcp.log');
 
 // Its own process group: Ctrl-C reaches the demo, which then stops the server in order.
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--host', values.host!, '--port', values.port!], {
-  cwd: repoRoot,
-  env: { ...process.env, KUBECONFIG: plane.kubeconfigPath, AUTH_TOKENS: token, CNPG_MCP_LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'ignore', openSync(serverLog, 'a')],
+let server: ServerProcess | undefined;
+server = await startServerProcess({
+  kubeconfigPath: plane.kubeconfigPath,
+  host: values.host!,
+  port: Number(values.port),
+  env: { AUTH_TOKENS: token, CNPG_MCP_LOG_LEVEL: 'info' },
+  stderrFile: serverLog,
   detached: true,
+  // The drain a deployment gets on SIGTERM, not the tests' quick one.
+  shutdownTimeoutSec: null,
+}).catch(async (err: Error) => {
+  say(`the server did not start: ${err.message.split('\n')[0]}; its log: ${serverLog}`);
+  return stopAll(1);
 });
-process.on('exit', () => server.exitCode === null && server.kill('SIGKILL'));
-const serverExited = once(server, 'exit').then(([code]) => code as number | null);
-
-const base = `http://${values.host!.includes(':') ? `[${values.host}]` : values.host}:${values.port}`;
-const ready = await waitUntilReady(`${base}/readyz`, 60_000);
-if (!ready) {
+const base = server.url.origin;
+await waitReady(server).catch(async () => {
   say(`the server did not become ready; its log: ${serverLog}`);
   await stopAll(1);
-}
+});
 
 const clientConfig = {
   mcpServers: {
@@ -77,7 +77,7 @@ Press Ctrl-C to stop everything.
 const reason = await new Promise<string | undefined>((resolve) => {
   process.once('SIGINT', () => resolve(undefined));
   process.once('SIGTERM', () => resolve(undefined));
-  void serverExited.then((code) => resolve(`the server exited (code ${code}); its log: ${serverLog}`));
+  void server?.exited.then((code) => resolve(`the server exited (code ${code}); its log: ${serverLog}`));
   plane.died.addEventListener('abort', () => resolve(String((plane.died.reason as Error).message)), { once: true });
 });
 if (reason) say(reason);
@@ -110,26 +110,10 @@ async function createDemoCluster(kubeconfigPath: string): Promise<string> {
   return name;
 }
 
-/** Polls readiness until 200, the server exits, or the deadline passes. */
-async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && server.exitCode === null) {
-    const status = await fetch(url).then((r) => r.status, () => 0);
-    if (status === 200) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
-
 /** Server first (it drains its calls), then the control plane; the server gets 30 s before SIGKILL. */
 async function stopAll(code: number): Promise<never> {
   say('stopping…');
-  if (server.exitCode === null) {
-    server.kill('SIGTERM');
-    const killer = setTimeout(() => server.kill('SIGKILL'), 30_000);
-    await serverExited;
-    clearTimeout(killer);
-  }
+  await server?.stop(30_000);
   await plane.stop();
   say('stopped; temp files removed');
   process.exit(code);

@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { ClusterKind } from '../setup/global-setup.js';
 
-export { waitFor, type WaitOptions } from '../../local-cluster/wait.js';
+export { waitFor, type WaitOptions } from '../../test-support/wait.js';
 export type { ClusterKind };
 
 let kubeConfig: KubeConfig | undefined;

@@ -1,21 +1,19 @@
-// Several replicas on one machine, for the specs of issue #6: cnpg-mcp server processes, the
-// redis-server they share, and nginx in front of them terminating TLS with the documented
+// Several replicas on one machine, for the specs of issue #6 (the cnpg-mcp processes themselves
+// come from test-support/server-process.ts): the redis-server they share, and nginx in front of them terminating TLS with the documented
 // configuration (deploy/nginx/cnpg-mcp.conf). Everything listens on 127.0.0.1, lives in a
 // temporary directory, and is stopped by its PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { freePorts } from '../../local-cluster/ports.js';
-import { waitFor } from './cluster.js';
+import { repoRoot, stopProcess } from '../../test-support/server-process.js';
+import { waitFor } from '../../test-support/wait.js';
 
 export { redisAvailable, startRedis, type TestRedis } from '../../spec/security/support/redis.js';
 export { createTestCa, type TestCa } from '../../spec/security/support/pki.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const NGINX_CONF = join(repoRoot, 'deploy/nginx/cnpg-mcp.conf');
 
 const nginxBinary = ['nginx', '/usr/sbin/nginx'].find((bin) => spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0);
@@ -29,44 +27,6 @@ export function fetchTrusting(caPem: string): { fetch: typeof fetch; close(): Pr
   const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 10_000 });
   const trusting = ((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
   return { fetch: trusting, close: () => dispatcher.close() };
-}
-
-/** Stops a child by PID: `signal`, then SIGKILL if it has not exited within `graceMs`. */
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-export interface ServerProcess {
-  /** http://127.0.0.1:<port>, read from the server's log. */
-  url: string;
-  child: ChildProcess;
-  log(): string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** `node --import tsx src/main.ts --transport http --host 127.0.0.1 --port 0 …`; resolves once it listens. */
-export async function startServerProcess(options: { kubeconfigPath: string; args?: string[]; env?: Record<string, string> }): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--host', '127.0.0.1', '--port', '0', '--kubeconfig', options.kubeconfigPath, '--shutdown-timeout', '2', ...(options.args ?? [])],
-    // stdout is the audit log: not needed here.
-    { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const url = await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`);
-      return /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1];
-    },
-    { what: 'the HTTP server to listen', timeoutMs: 30_000, intervalMs: 50 },
-  );
-  return { url, child, log: () => log, stop: (signal) => stopProcess(child, signal) };
 }
 
 export interface NginxSettings {

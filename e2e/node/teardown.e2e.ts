@@ -10,7 +10,7 @@ import { listImages } from '../../local-cluster/images.js';
 import { podsUnavailable } from '../../local-cluster/node/host.js';
 import { machineDiff, snapshotMachine } from '../../local-cluster/node/machine-state.js';
 import { startControlPlane } from '../../local-cluster/start.js';
-import { waitFor } from '../../local-cluster/wait.js';
+import { waitFor } from '../../test-support/wait.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const unavailable = podsUnavailable();

@@ -1,99 +1,11 @@
-// The servers under load run as child processes, so /proc/<pid> gives their own CPU and RSS.
-// Each is started with this Node (v24 from the `node` devDependency) — the MCP server compiled, as
-// the image runs it; the harness's own echo server through tsx — listening on 127.0.0.1 port 0;
-// the URL is read from what it prints once it listens.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The servers under load run as child processes (test-support/server-process.ts), so
+// /proc/<pid> gives their own CPU and RSS: the MCP server compiled, as the image runs it; the
+// harness's own echo server through tsx — listening on 127.0.0.1 port 0.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot, spawnServer, type ChildServer } from '../../test-support/server-process.js';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export interface ChildServer {
-  url: URL;
-  pid: number;
-  /** ws://127.0.0.1:…/… of the V8 inspector, when started with `inspect` (see inspector.ts). */
-  inspectorUrl?: string;
-  /** The last lines it printed (stdout and stderr), for error reports. */
-  tail(): string[];
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. Idempotent. */
-  stop(graceMs?: number): Promise<number | null>;
-  exited: Promise<number | null>;
-}
-
-const running = new Set<ChildProcess>();
-// A harness that dies must not leave servers behind.
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-export interface SpawnOptions {
-  name: string;
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-  /** Node flags before the script (e.g. --cpu-prof). */
-  nodeFlags?: string[];
-  /** Opens the V8 inspector on a free loopback port, for heap figures after a full GC. */
-  inspect?: boolean;
-  /** The script is TypeScript, run through tsx (the harness's own servers); default: plain node. */
-  typescript?: boolean;
-  timeoutMs?: number;
-}
-
-/** Starts `node [--import tsx] <args>` and waits until it prints a http://127.0.0.1:… URL. */
-export async function spawnServer(options: SpawnOptions): Promise<ChildServer> {
-  const nodeFlags = [...(options.nodeFlags ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(options.typescript ? ['--import', 'tsx'] : [])];
-  const child = spawn(process.execPath, [...nodeFlags, ...options.args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  const lines: string[] = [];
-  let inspectorUrl: string | undefined;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then(() => running.delete(child));
-  const url = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.name} printed no URL within ${(options.timeoutMs ?? 60_000) / 1000} s:\n${lines.join('\n')}`)), options.timeoutMs ?? 60_000);
-    const onText = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        lines.push(line);
-        if (lines.length > 200) lines.shift();
-        const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(line);
-        if (inspector) inspectorUrl = inspector[1];
-        const match = /listening on (http:\/\/[0-9.:[\]a-z]+)/.exec(line);
-        if (match) {
-          clearTimeout(timer);
-          resolve(new URL(match[1]!));
-        }
-      }
-    };
-    // Both pipes are read for the life of the child: a full pipe would block the server.
-    child.stdout!.on('data', onText);
-    child.stderr!.on('data', onText);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${options.name} exited (${code}) before listening:\n${lines.join('\n')}`));
-    });
-  });
-  let stopping: Promise<number | null> | undefined;
-  return {
-    url,
-    pid: child.pid!,
-    inspectorUrl,
-    tail: () => [...lines],
-    exited,
-    stop: (graceMs = 30_000) =>
-      (stopping ??= (async () => {
-        if (child.exitCode !== null) return child.exitCode;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        const code = await exited;
-        clearTimeout(timer);
-        return code;
-      })()),
-  };
-}
+export { repoRoot, type ChildServer };
 
 export interface McpServerOptions {
   kubeconfigPath: string;
@@ -154,5 +66,5 @@ export function startMcpServer(options: McpServerOptions, known: Set<string> = s
 }
 
 export function startEchoServer(): Promise<ChildServer> {
-  return spawnServer({ name: 'echo server', args: ['load/echo-server.ts', '--port', '0'], typescript: true });
+  return spawnServer({ name: 'echo server', args: ['--import', 'tsx', 'load/echo-server.ts', '--port', '0'] });
 }

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProcess, type ManagedProcess } from '../processes.js';
-import { waitFor } from '../wait.js';
+import { waitFor } from '../../test-support/wait.js';
 import { podBridge, podCidr, podGateway } from './layout.js';
 
 export interface ContainerdSpec {

@@ -6,7 +6,7 @@ import { importImages, type LocalImages } from '../images.js';
 import { freePorts } from '../ports.js';
 import type { ManagedProcess } from '../processes.js';
 import type { NodeBinaries } from '../toolchain.js';
-import { waitFor } from '../wait.js';
+import { waitFor } from '../../test-support/wait.js';
 import { startContainerd, waitForContainerd } from './containerd.js';
 import { startControllerManager, startKubeProxy, startScheduler } from './controllers.js';
 import { startCoreDns } from './coredns.js';

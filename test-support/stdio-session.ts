@@ -1,10 +1,8 @@
 // Starts the real server as a child process over stdio and connects the SDK's Client to it,
-// exactly as an MCP host does. One helper for every e2e spec that drives tools.
+// exactly as an MCP host does (the SDK's transport spawns it). One helper for every spec that drives tools over stdio.
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { fileURLToPath } from 'node:url';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+import { repoRoot, SOURCE_ENTRY } from './server-process.js';
 
 export interface ToolCallResult {
   isError?: boolean;
@@ -23,7 +21,7 @@ export async function startStdioServer(kubeconfigPath: string, extraArgs: string
   const transport = new StdioClientTransport({
     // process.execPath is the Node 24 that runs the suite; tsx loads the TypeScript sources.
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/main.ts', '--log-level', 'warn', ...extraArgs],
+    args: [...SOURCE_ENTRY, '--log-level', 'warn', ...extraArgs],
     cwd: repoRoot,
     env: { ...(process.env as Record<string, string>), KUBECONFIG: kubeconfigPath },
     stderr: 'inherit',
