@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildHelm, only, renderChart, type K8sObject } from '../scripts/helm.js';
+import { buildHelm, only, renderChart, type K8sObject } from '../test-support/helm.js';
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession, type ToolCallResult } from '../test-support/stdio-session.js';
 import { objectReader } from './helpers/objects.js';

@@ -3,7 +3,7 @@
 // real client. e2e/postgres.e2e.ts sends them to a real API server (and, with pods, to PostgreSQL).
 import { describe, expect, it } from 'vitest';
 import { buildCluster, buildDatabase, roleFields } from '../../src/cnpg/manifests.js';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 const base = { name: 'pg', namespace: 'ns', instances: 2, storage_size: '1Gi' };
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadinessProbe } from '../../src/http/readiness.js';
 import type { ServerDeps } from '../../src/mcp/server.js';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 import { createTestCa } from '../security/support/pki.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnpg-mcp-unreachable-'));

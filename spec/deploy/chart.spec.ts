@@ -3,7 +3,7 @@
 import type { V1ClusterRole, V1Deployment, V1Ingress, V1NetworkPolicy, V1PolicyRule, V1Role, V1RoleBinding, V1Secret, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
-import { cachedHelm, only, renderChart, type K8sObject, type RenderOptions } from '../../scripts/helm.js';
+import { cachedHelm, only, renderChart, type K8sObject, type RenderOptions } from '../../test-support/helm.js';
 
 const helm = cachedHelm();
 const skipReason = helm ? '' : ' — skipped: helm is not built yet; run scripts/build-helm.sh (needs Go)';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IMAGE_ENV } from '../../load/lib/processes.js';
-import { only, readRenderedManifests, repoRoot } from '../../scripts/helm.js';
+import { only, readRenderedManifests, repoRoot } from '../../test-support/helm.js';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cachedHelm, manifestsDir, only, readRenderedManifests, repoRoot } from '../../scripts/helm.js';
+import { cachedHelm, manifestsDir, only, readRenderedManifests, repoRoot } from '../../test-support/helm.js';
 
 const objects = readRenderedManifests();
 const deployment = only<V1Deployment>(objects, 'Deployment');

@@ -2,8 +2,8 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpApp, type HttpApp } from '../../src/http/app.js';
 import { insertGuard } from '../../src/http/guards.js';
-import { testDeps } from '../helpers/client.js';
-import { httpConfig } from '../helpers/http.js';
+import { testDeps } from '../../test-support/in-memory.js';
+import { httpConfig } from '../../test-support/http-server.js';
 
 let current: HttpApp | undefined;
 afterEach(async () => {

@@ -2,8 +2,8 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeError } from '../../src/cnpg/errors.js';
 import { createHttpApp, type HttpApp } from '../../src/http/app.js';
-import { testDeps } from '../helpers/client.js';
-import { depsWithCnpg, httpConfig } from '../helpers/http.js';
+import { testDeps } from '../../test-support/in-memory.js';
+import { depsWithCnpg, httpConfig } from '../../test-support/http-server.js';
 
 let current: HttpApp | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from '../../src/http/keepalive.js';
-import { waitFor } from '../helpers/http.js';
+import { waitFor } from '../../test-support/wait.js';
 
 /** Just what the ticker touches of a response. */
 function fakeStream() {

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../src/tools/index.js';
-import { testDeps } from '../helpers/client.js';
-import { SseClient, depsWithCnpg, fakeCluster, readUntil, startServer, stopAllServers, waitFor } from '../helpers/http.js';
+import { testDeps } from '../../test-support/in-memory.js';
+import { SseClient, readUntil } from '../../test-support/sse-client.js';
+import { depsWithCnpg, fakeCluster, startServer, stopAllServers } from '../../test-support/http-server.js';
+import { waitFor } from '../../test-support/wait.js';
 
 const clients: SseClient[] = [];
 async function connect(url: string): Promise<SseClient> {

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseClient, deferred, depsWithCnpg, fakeCluster, startServer, stopAllServers, waitFor } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { deferred, waitFor } from '../../test-support/wait.js';
+import { depsWithCnpg, fakeCluster, startServer, stopAllServers } from '../../test-support/http-server.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -89,7 +91,7 @@ describe('graceful shutdown', () => {
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
     let log = '';
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1], 'the server to listen', 15_000);
+    const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1], { what: 'the server to listen', timeoutMs: 15_000 });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');

@@ -1,8 +1,10 @@
 import { Client, StreamableHTTPClientTransport, type ClientOptions } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../src/tools/index.js';
-import { testDeps } from '../helpers/client.js';
-import { depsWithCnpg, fakeCluster, readUntil, startServer, stopAllServers, waitFor } from '../helpers/http.js';
+import { testDeps } from '../../test-support/in-memory.js';
+import { depsWithCnpg, fakeCluster, startServer, stopAllServers } from '../../test-support/http-server.js';
+import { readUntil } from '../../test-support/sse-client.js';
+import { waitFor } from '../../test-support/wait.js';
 
 const clients: Client[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@
 // validation would fail with "no kubeconfig" instead of "Invalid arguments".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/client';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 let conn: Awaited<ReturnType<typeof connectInMemory>>;
 let client: Client;

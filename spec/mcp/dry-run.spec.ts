@@ -4,8 +4,8 @@
 // object back, nothing stored).
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectInMemory } from '../helpers/client.js';
-import { depsWithCnpg, fakeCluster } from '../helpers/http.js';
+import { connectInMemory } from '../../test-support/in-memory.js';
+import { depsWithCnpg, fakeCluster } from '../../test-support/http-server.js';
 
 const sent: { dryRun: boolean; body: unknown }[] = [];
 let conn: Awaited<ReturnType<typeof connectInMemory>>;

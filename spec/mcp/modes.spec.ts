@@ -3,7 +3,7 @@ import { toolAllowed } from '../../src/mcp/modes.js';
 import { NamespacePolicy } from '../../src/mcp/namespaces.js';
 import { truncate } from '../../src/mcp/results.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {

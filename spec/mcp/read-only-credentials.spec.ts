@@ -1,7 +1,7 @@
 // Issue #12, item 18: a read-only server hands out no credentials unless its own flag allows it.
 // No kubeconfig: a call that got past the refusal fails with "no kubeconfig" instead.
 import { describe, expect, it } from 'vitest';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 async function connectionInfo(argv: string[]) {
   const conn = await connectInMemory(testDeps(argv));

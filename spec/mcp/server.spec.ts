@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../src/tools/index.js';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {

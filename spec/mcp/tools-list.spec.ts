@@ -1,7 +1,7 @@
 // The tool list is a public surface: this snapshot makes every change to it deliberate.
 // After an intended change, run `npx vitest run -u spec/mcp/tools-list.spec.ts` and review the diff.
 import { describe, expect, it } from 'vitest';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 describe('tools/list snapshot', () => {
   it('matches the committed snapshot', async () => {

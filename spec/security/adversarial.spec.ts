@@ -4,7 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAllServers } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, UNKNOWN_TOKEN, bearer, openRawSession, postMcp, startSecured } from './support/server.js';
 
 afterEach(() => stopAllServers());

@@ -8,7 +8,9 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactArguments } from '../../src/http/audit.js';
 import { tokenFingerprint } from '../../src/http/principal.js';
-import { SseClient, depsWithCnpg, fakeCluster, stopAllServers, waitFor } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { depsWithCnpg, fakeCluster, stopAllServers } from '../../test-support/http-server.js';
+import { waitFor } from '../../test-support/wait.js';
 import { TOKEN_A, UNKNOWN_TOKEN, bearer, connectWithToken, startSecured } from './support/server.js';
 
 const closers: (() => unknown)[] = [];

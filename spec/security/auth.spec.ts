@@ -2,8 +2,9 @@
 // 401 with one body and a Bearer challenge, whatever was wrong.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testDeps } from '../helpers/client.js';
-import { SseClient, stopAllServers } from '../helpers/http.js';
+import { testDeps } from '../../test-support/in-memory.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, UNKNOWN_TOKEN, bearer, connectWithToken, startSecured } from './support/server.js';
 
 const closers: (() => unknown)[] = [];

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeError } from '../../src/cnpg/errors.js';
 import { SERVER_VERSION } from '../../src/version.js';
-import { depsWithCnpg, stopAllServers } from '../helpers/http.js';
+import { depsWithCnpg, stopAllServers } from '../../test-support/http-server.js';
 import { startSecured } from './support/server.js';
 
 afterEach(() => stopAllServers());

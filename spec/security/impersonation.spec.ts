@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubernetesIdentity } from '../../src/http/impersonation.js';
 import type { ServerDeps } from '../../src/mcp/server.js';
-import { SseClient, depsWithCnpg, fakeCluster, stopAllServers } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { depsWithCnpg, fakeCluster, stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, TOKEN_B, bearer, connectWithToken, startSecured } from './support/server.js';
 
 const cleanups: (() => unknown)[] = [];

@@ -4,7 +4,9 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseClient, deferred, depsWithCnpg, fakeCluster, stopAllServers, waitFor } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { deferred, waitFor } from '../../test-support/wait.js';
+import { depsWithCnpg, fakeCluster, stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, TOKEN_B, bearer, connectWithToken, openRawSession, postMcp, startSecured } from './support/server.js';
 
 const closers: (() => unknown)[] = [];

@@ -3,7 +3,8 @@
 // requests and origin rejections.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAllServers, waitFor } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
+import { waitFor } from '../../test-support/wait.js';
 import { TOKEN_A, UNKNOWN_TOKEN, bearer, openRawSession, startSecured } from './support/server.js';
 
 afterEach(() => stopAllServers());

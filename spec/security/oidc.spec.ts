@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OidcVerifier } from '../../src/http/oidc.js';
 import { principalOf } from '../../src/http/principal.js';
-import { stopAllServers } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { startTestIssuer, type TestIssuer } from './support/oidc.js';
 import { TOKEN_A, bearer, connectWithToken, depsLoggingTo, startSecured } from './support/server.js';
 

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpApp, type HttpApp, type HttpConfig } from '../../src/http/app.js';
-import { testDeps } from '../helpers/client.js';
-import { httpConfig, stopAllServers } from '../helpers/http.js';
+import { testDeps } from '../../test-support/in-memory.js';
+import { httpConfig, stopAllServers } from '../../test-support/http-server.js';
 import { AuditCapture, TOKEN_A, bearer, startSecured } from './support/server.js';
 
 const APP_ORIGIN = 'https://app.example.com';

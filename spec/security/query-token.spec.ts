@@ -2,7 +2,9 @@
 // --allow-query-token, and redacted from every log line either way.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseClient, stopAllServers, waitFor } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { stopAllServers } from '../../test-support/http-server.js';
+import { waitFor } from '../../test-support/wait.js';
 import { TOKEN_A, bearer, depsLoggingTo, startSecured } from './support/server.js';
 
 const closers: (() => unknown)[] = [];

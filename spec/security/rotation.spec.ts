@@ -3,7 +3,8 @@
 // removed ones stop within seconds, without a restart and without dropping other sessions.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAllServers, waitFor } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
+import { waitFor } from '../../test-support/wait.js';
 import { createSecretDir, type SecretDir } from './support/secret-dir.js';
 import { TOKEN_A, TOKEN_B, bearer, connectWithToken, openRawSession, postMcp, startSecured } from './support/server.js';
 
@@ -40,8 +41,8 @@ describe('token rotation through a mounted Secret', () => {
 
     await dir.update({ tokens: `# test only\n${TOKEN_A}:alice\n${TOKEN_C}:carol\n` });
 
-    await waitFor(() => works(url, TOKEN_C), 'the added token to work', 5000);
-    await waitFor(() => refused(url, TOKEN_B), 'the removed token to stop working', 5000);
+    await waitFor(() => works(url, TOKEN_C), { what: 'the added token to work', timeoutMs: 5000 });
+    await waitFor(() => refused(url, TOKEN_B), { what: 'the removed token to stop working', timeoutMs: 5000 });
     // Alice's session never noticed.
     expect((await alice.client.listTools()).tools.length).toBeGreaterThan(0);
     // Bob's session is still registered, but its next request is refused.
@@ -56,14 +57,14 @@ describe('token rotation through a mounted Secret', () => {
 
     // Step 1: both tokens of alice are valid.
     await dir.update({ tokens: `${TOKEN_A}:alice\n${TOKEN_A2}:alice\n` });
-    await waitFor(() => works(url, TOKEN_A2), 'the new token to work', 5000);
+    await waitFor(() => works(url, TOKEN_A2), { what: 'the new token to work', timeoutMs: 5000 });
     expect(await works(url, TOKEN_A)).toBe(true);
     // Same principal name, same session.
     expect((await listTools(url, TOKEN_A2, session)).status).toBe(200);
 
     // Step 2: the old token is retired.
     await dir.update({ tokens: `${TOKEN_A2}:alice\n` });
-    await waitFor(() => refused(url, TOKEN_A), 'the old token to stop working', 5000);
+    await waitFor(() => refused(url, TOKEN_A), { what: 'the old token to stop working', timeoutMs: 5000 });
     expect((await listTools(url, TOKEN_A2, session)).status).toBe(200);
   });
 
@@ -72,7 +73,7 @@ describe('token rotation through a mounted Secret', () => {
     const { url } = await startSecured({ tokens: [], auth: { tokensFile: dir.path('tokens') }, options: { fileWatch: { fsEvents: false, pollMs: 100 } } });
     expect(await works(url, TOKEN_C)).toBe(false);
     await dir.update({ tokens: `${TOKEN_A}\n${TOKEN_C}\n` });
-    await waitFor(() => works(url, TOKEN_C), 'the poll to pick up the added token', 5000);
+    await waitFor(() => works(url, TOKEN_C), { what: 'the poll to pick up the added token', timeoutMs: 5000 });
   });
 
   it('keeps the last good tokens while the file cannot be read', async () => {

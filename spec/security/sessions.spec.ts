@@ -2,7 +2,8 @@
 // valid principal gets the same 404 as for an unknown session), session ids are random, and
 // one principal may hold at most --max-sessions-per-principal sessions.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseClient, stopAllServers } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, TOKEN_B, bearer, initializeBody, openRawSession, postMcp, startSecured } from './support/server.js';
 
 const closers: (() => unknown)[] = [];

@@ -3,7 +3,9 @@
 import { request as httpsRequest } from 'node:https';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SseClient, stopAllServers, waitFor } from '../helpers/http.js';
+import { SseClient } from '../../test-support/sse-client.js';
+import { stopAllServers } from '../../test-support/http-server.js';
+import { waitFor } from '../../test-support/wait.js';
 import { createTestCa, type TestCa } from './support/pki.js';
 import { createSecretDir, type SecretDir } from './support/secret-dir.js';
 import { TOKEN_A, bearer, connectWithToken, depsLoggingTo, startSecured } from './support/server.js';
@@ -84,7 +86,7 @@ describe('HTTPS', () => {
     expect(await servedSerial(running.port)).toBe(serial.replace(/^0+/, ''));
     const next = await ca.issueServerCert();
     await dir.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem });
-    await waitFor(async () => (await servedSerial(running.port)) === next.serialNumber.replace(/^0+/, ''), 'the renewed certificate to be served', 5000);
+    await waitFor(async () => (await servedSerial(running.port)) === next.serialNumber.replace(/^0+/, ''), { what: 'the renewed certificate to be served', timeoutMs: 5000 });
   });
 
   it('keeps the current certificate when the new files do not form a pair', async () => {
@@ -94,7 +96,7 @@ describe('HTTPS', () => {
     const a = await ca.issueServerCert();
     const b = await ca.issueServerCert();
     await dir.update({ 'tls.crt': a.certPem, 'tls.key': b.keyPem });
-    await waitFor(() => log.some((line) => line.includes('do not load')), 'the watcher to try the new pair', 5000);
+    await waitFor(() => log.some((line) => line.includes('do not load')), { what: 'the watcher to try the new pair', timeoutMs: 5000 });
     expect(await servedSerial(running.port)).toBe(serial.replace(/^0+/, ''));
   });
 

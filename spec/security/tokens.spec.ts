@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { tokenFingerprint } from '../../src/http/principal.js';
 import { parseTokensFile, TokenSet } from '../../src/http/tokens.js';
-import { stopAllServers } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, TOKEN_B, bearer, startSecured } from './support/server.js';
 
 // Counts timingSafeEqual calls, to prove the comparison goes through it.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { stopAllServers } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, bearer, startSecured } from './support/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnpg-mcp-tokens-'));

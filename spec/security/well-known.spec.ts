@@ -2,7 +2,7 @@
 // guard's 401, which sends clients into OAuth discovery and dynamic registration.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAllServers } from '../helpers/http.js';
+import { stopAllServers } from '../../test-support/http-server.js';
 import { bearer, TOKEN_A, startSecured } from './support/server.js';
 
 afterEach(stopAllServers);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStatement, SqlRefused, type CheckedStatement } from '../../src/sql/guard.js';
 import { psqlInvocation, readCsv, type QueryRole } from '../../src/sql/psql.js';
-import { pgBinDir, skipReasonNoPostgres, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { pgBinDir, skipReasonNoPostgres, startPostgres, type TestPostgres } from '../../test-support/postgres.js';
 
 const NULL = 'null-marker-for-spec';
 let pg: TestPostgres;

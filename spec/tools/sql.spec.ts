@@ -2,7 +2,7 @@
 // SQL answered before any Kubernetes call. Its own snapshot keeps the opt-in schema deliberate.
 // What it runs is spec/sql/guard.spec.ts (real PostgreSQL); on real pods, e2e/postgres.e2e.ts.
 import { describe, expect, it } from 'vitest';
-import { connectInMemory, testDeps } from '../helpers/client.js';
+import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 
 const text = (r: { content?: unknown }) => ((r.content ?? []) as { text?: string }[]).map((c) => c.text ?? '').join('\n');
 

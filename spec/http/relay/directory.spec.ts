@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { SessionDirectory, replicaChannel, replicaKey, sessionKey, type DirectoryTimings } from '../../../src/http/relay/directory.js';
 import type { Session } from '../../../src/http/sessions.js';
-import { waitFor } from '../../helpers/http.js';
+import { waitFor } from '../../../test-support/wait.js';
 import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
 
 const timings: DirectoryTimings = { sessionTtlMs: 60_000, heartbeatTtlMs: 60_000, announceTimeoutMs: 500 };

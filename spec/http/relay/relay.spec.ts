@@ -9,7 +9,9 @@ import { decodeFrame, encodeFrame, type RelayRequest } from '../../../src/http/r
 import { replicaChannel, replicaKey, sessionKey } from '../../../src/http/relay/directory.js';
 import { registry } from '../../../src/metrics.js';
 import type { RunningHttpServer } from '../../../src/transports/http.js';
-import { SseClient, depsWithCnpg, fakeCluster, readUntil, stopAllServers, waitFor } from '../../helpers/http.js';
+import { SseClient, readUntil } from '../../../test-support/sse-client.js';
+import { depsWithCnpg, fakeCluster, stopAllServers } from '../../../test-support/http-server.js';
+import { waitFor } from '../../../test-support/wait.js';
 import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
 import { TOKEN_A, TOKEN_B, bearer, openRawSession, postMcp, startSecured, type SecuredServer } from '../../security/support/server.js';
 

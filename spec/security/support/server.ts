@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import type { HttpAppOptions, HttpConfig } from '../../../src/http/app.js';
 import type { ServerDeps } from '../../../src/mcp/server.js';
 import type { RunningHttpServer } from '../../../src/transports/http.js';
-import { testDeps } from '../../helpers/client.js';
-import { httpConfig, startServer } from '../../helpers/http.js';
+import { testDeps } from '../../../test-support/in-memory.js';
+import { httpConfig, startServer } from '../../../test-support/http-server.js';
 
 export const TOKEN_A = 'test-only-token-alice-0123456789abcdef';
 export const TOKEN_B = 'test-only-token-bob-fedcba9876543210xyz';

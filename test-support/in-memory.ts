@@ -2,10 +2,10 @@
 // transport. The Kubernetes side is whatever kubeconfig the spec gives (usually none).
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
-import { parseConfig, type Config } from '../../src/config.js';
-import { buildDeps } from '../../src/deps.js';
-import { createLogger } from '../../src/log.js';
-import { createServer, type ServerDeps } from '../../src/mcp/server.js';
+import { parseConfig, type Config } from '../src/config.js';
+import { buildDeps } from '../src/deps.js';
+import { createLogger } from '../src/log.js';
+import { createServer, type ServerDeps } from '../src/mcp/server.js';
 
 export function testConfig(argv: string[] = [], env: NodeJS.ProcessEnv = {}): Config {
   const parsed = parseConfig(argv, { KUBECONFIG: '/nonexistent/kubeconfig', ...env });
