@@ -138,6 +138,8 @@ const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+/** The HTTP transport's settings: what the app, the guards and the sessions are built from. */
+export type HttpConfig = Config['http'];
 export type ParsedCommand = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
 
 export class ConfigError extends Error {}

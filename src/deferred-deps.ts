@@ -4,16 +4,9 @@
 // once and calls load() before handing on the first request that may reach Kubernetes.
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import type { NamespacePolicy } from './mcp/namespaces.js';
-import type { ServerDeps } from './mcp/server.js';
-
-export interface DeferredDeps {
-  /** Usable at once for the mode, limits and logger; cnpg() and namespaces only after load(). */
-  deps: ServerDeps;
-  readonly loaded: boolean;
-  /** Builds the real deps (src/deps.ts) once; later calls return the same promise. */
-  load(): Promise<void>;
-}
+import type { NamespacePolicy } from './kit/namespaces.js';
+import type { DeferredDeps, ServerDeps } from './kit/deps.js';
+import { ALL_TOOLS } from './tools/index.js';
 
 export function deferDeps(config: Config, logger: Logger): DeferredDeps {
   let real: ServerDeps | undefined;
@@ -30,6 +23,7 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
       return real.namespaces;
     },
     mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive, allowSql: config.allowSql },
+    tools: ALL_TOOLS,
     maxResponseChars: config.maxResponseChars,
     logger,
     close: async () => {

@@ -1,12 +1,14 @@
-// Builds what every session shares: the Kubernetes client, the namespace policy, the mode.
+// Builds what every session shares: the Kubernetes client, the namespace policy, the mode, and
+// the tools (this is where they are chosen: the server factory is handed them, never imports them).
 import { WatchCache } from './cnpg/cache.js';
 import { CnpgClient } from './cnpg/client.js';
 import { impersonatingConfig, type KubeIdentity } from './cnpg/impersonation.js';
 import { loadKube, notConfigured } from './cnpg/kubeconfig.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { NamespacePolicy } from './mcp/namespaces.js';
-import type { ServerDeps } from './mcp/server.js';
+import { NamespacePolicy } from './kit/namespaces.js';
+import type { ServerDeps } from './kit/deps.js';
+import { ALL_TOOLS } from './tools/index.js';
 
 export function buildDeps(config: Config, logger: Logger): ServerDeps {
   const kube = loadKube(config);
@@ -25,6 +27,7 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
     },
     namespaces: new NamespacePolicy(defaultNamespace, config.namespaces),
     mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive, allowSql: config.allowSql },
+    tools: ALL_TOOLS,
     maxResponseChars: config.maxResponseChars,
     logger,
     close: async () => {

@@ -22,11 +22,11 @@ async function main(): Promise<number> {
   const { config } = command;
   const logger = createLogger(config.logLevel);
   if (config.transport === 'stdio') {
-    const { serveStdio } = await import('./transports/stdio.js');
-    await serveStdio(config, logger);
+    const [{ deferDeps }, { serveStdio }] = await Promise.all([import('./deferred-deps.js'), import('./transports/stdio.js')]);
+    await serveStdio(deferDeps(config, logger), logger);
     return 0;
   }
-  const [{ buildDeps }, { serveHttp }] = await Promise.all([import('./deps.js'), import('./transports/http.js')]);
+  const [{ buildDeps }, { serveHttp }] = await Promise.all([import('./deps.js'), import('./app/serve.js')]);
   return serveHttp(config, buildDeps(config, logger));
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReadinessProbe } from '../../src/http/readiness.js';
+import { ReadinessProbe } from '../../src/app/readiness.js';
 import type { ServerDeps } from '../../src/mcp/server.js';
 import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
 import { createTestCa } from '../security/support/pki.js';

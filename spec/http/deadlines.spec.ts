@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Deadlines } from '../../src/http/deadlines.js';
+import { Deadlines } from '../../src/transports/deadlines.js';
 
 afterEach(() => void vi.useRealTimers());
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, type HttpApp } from '../../src/http/app.js';
-import { insertGuard } from '../../src/http/guards.js';
+import { createHttpApp, type HttpApp } from '../../src/app/app.js';
+import { insertGuard } from '../../src/guards/chain.js';
 import { testDeps } from '../../test-support/in-memory.js';
 import { httpConfig } from '../../test-support/http-server.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryEventStore, PRIMING } from '../../src/http/event-store.js';
+import { MemoryEventStore, PRIMING } from '../../src/transports/event-store.js';
 
 const message = (id: number) => ({ jsonrpc: '2.0' as const, id, result: {} });
 

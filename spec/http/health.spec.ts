@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeError } from '../../src/cnpg/errors.js';
-import { createHttpApp, type HttpApp } from '../../src/http/app.js';
+import { createHttpApp, type HttpApp } from '../../src/app/app.js';
 import { testDeps } from '../../test-support/in-memory.js';
 import { depsWithCnpg, httpConfig } from '../../test-support/http-server.js';
 

@@ -1,7 +1,7 @@
 // The shared keep-alive ticker: every stream gets its comments, a stopped or ended one gets none.
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from '../../src/http/keepalive.js';
+import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from '../../src/transports/keepalive.js';
 import { waitFor } from '../../test-support/wait.js';
 
 /** Just what the ticker touches of a response. */

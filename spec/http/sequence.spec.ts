@@ -1,7 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { forPathsUnder, sequence } from '../../src/http/sequence.js';
+import { forPathsUnder, sequence } from '../../src/app/sequence.js';
 
 function appWith(handlers: RequestHandler[]) {
   const app = express();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toolAllowed } from '../../src/mcp/modes.js';
-import { NamespacePolicy } from '../../src/mcp/namespaces.js';
+import { NamespacePolicy } from '../../src/kit/namespaces.js';
 import { truncate } from '../../src/mcp/results.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { connectInMemory, testDeps } from '../../test-support/in-memory.js';

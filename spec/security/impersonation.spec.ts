@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubernetesIdentity } from '../../src/http/impersonation.js';
+import type { KubernetesIdentity } from '../../src/sessions/impersonation.js';
 import type { ServerDeps } from '../../src/mcp/server.js';
 import { SseClient } from '../../test-support/sse-client.js';
 import { depsWithCnpg, fakeCluster, stopAllServers } from '../../test-support/http-server.js';

@@ -3,8 +3,8 @@
 // is `sub` with groups from a configurable claim. RFC 9728 metadata with --resource-url.
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OidcVerifier } from '../../src/http/oidc.js';
-import { principalOf } from '../../src/http/principal.js';
+import { OidcVerifier } from '../../src/guards/oidc.js';
+import { principalOf } from '../../src/sessions/principal.js';
 import { stopAllServers } from '../../test-support/http-server.js';
 import { startTestIssuer, type TestIssuer } from './support/oidc.js';
 import { TOKEN_A, bearer, connectWithToken, depsLoggingTo, startSecured } from './support/server.js';

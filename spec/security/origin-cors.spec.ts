@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, type HttpApp, type HttpConfig } from '../../src/http/app.js';
+import { createHttpApp, type HttpApp, type HttpConfig } from '../../src/app/app.js';
 import { testDeps } from '../../test-support/in-memory.js';
 import { httpConfig, stopAllServers } from '../../test-support/http-server.js';
 import { AuditCapture, TOKEN_A, bearer, startSecured } from './support/server.js';

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
-import { tokenFingerprint } from '../../src/http/principal.js';
-import { parseTokensFile, TokenSet } from '../../src/http/tokens.js';
+import { tokenFingerprint } from '../../src/sessions/principal.js';
+import { parseTokensFile, TokenSet } from '../../src/guards/tokens.js';
 import { stopAllServers } from '../../test-support/http-server.js';
 import { TOKEN_A, TOKEN_B, bearer, startSecured } from './support/server.js';
 

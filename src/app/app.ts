@@ -6,28 +6,30 @@
 // requests other replicas took for this replica's sessions through relayTarget() below.
 import express, { type Express } from 'express';
 import type { Logger } from '../log.js';
-import type { ServerDeps } from '../mcp/server.js';
+import type { ServerDeps } from '../kit/deps.js';
 import { MESSAGES_PATH, SSE_PATH, deliverMessage, legacySseRoutes } from '../transports/legacy-sse.js';
 import { MCP_PATH, sessionRequest, streamableRoutes } from '../transports/streamable.js';
-import type { AuditSink } from './audit.js';
-import { requireJsonPost } from './body.js';
-import { CallLimiter } from './concurrency.js';
-import type { HttpContext } from './context.js';
-import { finalErrorHandler, notFound } from './errors.js';
-import type { FileWatchOptions } from './file-watch.js';
-import { declaredGuards, type Guard, type GuardContext, type HttpConfig } from './guards.js';
+import type { AuditSink } from '../guards/audit.js';
+import { requireJsonPost } from '../protocol/body.js';
+import { CallLimiter } from '../sessions/concurrency.js';
+import type { HttpContext } from '../sessions/context.js';
+import { finalErrorHandler, notFound } from '../protocol/errors.js';
+import type { FileWatchOptions } from '../guards/file-watch.js';
+import type { HttpConfig } from '../config.js';
+import { declaredGuards, type Guard, type GuardContext } from '../guards/chain.js';
 import { healthRoutes } from './health.js';
-import { checkImpersonation } from './impersonation.js';
+import { checkImpersonation } from '../sessions/impersonation.js';
 import { METRICS_PATH, httpMetrics, serveMetrics } from './metrics-route.js';
 import { ReadinessProbe, type ReadinessOptions } from './readiness.js';
-import { TARGET_PATHS } from './relay/owner.js';
-import { SessionRelay, type RelayTimings } from './relay/relay.js';
-import { HttpSecurity } from './security.js';
+import { TARGET_PATHS } from '../relay/owner.js';
+import { SessionRelay, type RelayTimings } from '../relay/relay.js';
+import { HttpSecurity } from '../guards/security.js';
 import { forPathsUnder, sequence } from './sequence.js';
-import { SessionRegistry } from './sessions.js';
+import { SessionRegistry } from '../sessions/registry.js';
 import { wellKnownRoutes } from './well-known.js';
 
-export type { Guard, HttpConfig } from './guards.js';
+export type { HttpConfig } from '../config.js';
+export type { Guard } from '../guards/chain.js';
 
 export interface HttpAppOptions {
   /** Defaults to deps.logger. */

@@ -2,7 +2,7 @@
 //   /healthz (and /health): the process serves HTTP — liveness; stays 200 while draining.
 //   /readyz: Kubernetes API and CNPG CRDs reachable, and not shutting down.
 import { Router, type RequestHandler } from 'express';
-import { methodNotAllowed } from './errors.js';
+import { methodNotAllowed } from '../protocol/errors.js';
 import type { ReadinessProbe } from './readiness.js';
 
 const PROBE_METHODS = ['GET', 'HEAD'] as const;

@@ -7,13 +7,13 @@ import { createServer as createNodeServer, type Server, type ServerOptions } fro
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { authConfigured, isLoopbackHost, type Config } from '../config.js';
-import { createHttpApp, type HttpAppHandle, type HttpAppOptions, type HttpConfig } from '../http/app.js';
-import type { ContentWatcher } from '../http/file-watch.js';
-import type { ServerDeps } from '../mcp/server.js';
-import { METRICS_PATH, startMetricsServer } from '../http/metrics-route.js';
-import { loadTls, reloadTlsOnChange } from '../http/tls.js';
-import { SSE_PATH } from './legacy-sse.js';
-import { MCP_PATH } from './streamable.js';
+import { createHttpApp, type HttpAppHandle, type HttpAppOptions, type HttpConfig } from './app.js';
+import type { ContentWatcher } from '../guards/file-watch.js';
+import type { ServerDeps } from '../kit/deps.js';
+import { METRICS_PATH, startMetricsServer } from './metrics-route.js';
+import { loadTls, reloadTlsOnChange } from './tls.js';
+import { SSE_PATH } from '../transports/legacy-sse.js';
+import { MCP_PATH } from '../transports/streamable.js';
 
 export interface RunningHttpServer {
   /** http(s)://host:port, with the port actually bound (useful with port 0). */

@@ -6,7 +6,7 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import type { Logger } from '../log.js';
-import { watchContent, type ContentWatcher, type FileWatchOptions } from './file-watch.js';
+import { watchContent, type ContentWatcher, type FileWatchOptions } from '../guards/file-watch.js';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 

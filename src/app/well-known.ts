@@ -4,8 +4,8 @@
 // which is also what the 401 challenge's resource_metadata names.
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/server';
 import { Router, type RequestHandler } from 'express';
-import { REALM, resourceMetadataUrl } from './auth.js';
-import { methodNotAllowed, notFound } from './errors.js';
+import { REALM, resourceMetadataUrl } from '../guards/auth.js';
+import { methodNotAllowed, notFound } from '../protocol/errors.js';
 
 export const WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';
 /** RFC 8414 / RFC 9728 / OpenID discovery names, optionally path-aware (…/oauth-x/mcp), no dot segments. */

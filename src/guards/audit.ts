@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log.js';
 import { redactUrl } from './credentials.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '../sessions/principal.js';
 
 export type AuditSink = (line: string) => void;
 

@@ -10,10 +10,10 @@ import type { Logger } from '../log.js';
 import { authFailures } from '../metrics.js';
 import type { AuditLog } from './audit.js';
 import { presentedCredentials, redactUrl, stripQueryToken } from './credentials.js';
-import { closeIfBodyPending, refuse } from './errors.js';
+import { closeIfBodyPending, refuse } from '../protocol/errors.js';
 import type { FileWatchOptions } from './file-watch.js';
 import { JwtRejected, looksLikeJwt, OidcVerifier, type OidcSettings } from './oidc.js';
-import { ANONYMOUS, setPrincipal, toAuthInfo, type Principal } from './principal.js';
+import { ANONYMOUS, setPrincipal, toAuthInfo, type Principal } from '../sessions/principal.js';
 import { refuseIfAddressBlocked, type RateLimits } from './rate-limit.js';
 import { TokenSource } from './token-source.js';
 

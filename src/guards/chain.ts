@@ -13,19 +13,17 @@
 //   body      JSON parse bounded by --body-limit: after auth, so an unauthenticated client can
 //             never make the server read (or parse) a large body
 //
-// Each guard lives in its own file under src/http/; insertGuard() places another one by name.
+// Each guard lives in its own file under src/guards/; insertGuard() places another one by name.
 import type { RequestHandler } from 'express';
-import type { Config } from '../config.js';
+import type { HttpConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { auditGuard } from './audit.js';
 import { authGuard } from './auth.js';
-import { jsonBody } from './body.js';
+import { jsonBody } from '../protocol/body.js';
 import { corsGuard } from './cors.js';
 import { originGuard } from './origin.js';
 import { principalLimitGuard } from './rate-limit.js';
 import type { HttpSecurity } from './security.js';
-
-export type HttpConfig = Config['http'];
 
 /** One step of the guard chain: it answers the request itself to refuse it, or calls next(). */
 export interface Guard {

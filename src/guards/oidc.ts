@@ -5,7 +5,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from '../log.js';
 import { isLoopbackHost } from '../config.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../sessions/principal.js';
 
 export interface OidcSettings {
   issuer: string;

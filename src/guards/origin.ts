@@ -12,7 +12,7 @@ import type { Request, RequestHandler } from 'express';
 import { isLoopbackHost } from '../config.js';
 import { originRejections } from '../metrics.js';
 import type { AuditLog } from './audit.js';
-import { closeIfBodyPending, sendJsonRpcError } from './errors.js';
+import { closeIfBodyPending, sendJsonRpcError } from '../protocol/errors.js';
 
 export interface OriginSettings {
   host: string;

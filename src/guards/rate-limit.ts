@@ -11,8 +11,8 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Logger } from '../log.js';
 import { rateLimited } from '../metrics.js';
 import type { AuditLog } from './audit.js';
-import { closeIfBodyPending, refuse } from './errors.js';
-import { principalOf } from './principal.js';
+import { closeIfBodyPending, refuse } from '../protocol/errors.js';
+import { principalOf } from '../sessions/principal.js';
 
 const WINDOW_SEC = 60;
 const BLOCK_SEC = 60;

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { AuditLog, type AuditSink } from './audit.js';
 import { Authenticator } from './auth.js';
 import type { FileWatchOptions } from './file-watch.js';
-import type { HttpConfig } from './guards.js';
+import type { HttpConfig } from '../config.js';
 import { RateLimits } from './rate-limit.js';
 
 export interface SecurityOptions {

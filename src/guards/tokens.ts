@@ -8,8 +8,8 @@
 // A token is an RFC 6750 b64token of at least 16 characters, so ':' never occurs in one. Names
 // and groups cannot hold ':' either, which also rules out every reserved `system:` identity.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Principal } from './principal.js';
-import { tokenFingerprint } from './principal.js';
+import type { Principal } from '../sessions/principal.js';
+import { tokenFingerprint } from '../sessions/principal.js';
 
 /** RFC 6750 §2.1 b64token: what may follow "Bearer ". */
 export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;

@@ -1,5 +1,5 @@
 // The --namespaces allowlist and the default namespace, enforced for every tool call.
-import { ToolError } from './errors.js';
+import { ToolError } from './tool-error.js';
 
 export class NamespacePolicy {
   constructor(

@@ -6,8 +6,8 @@ import { checkArguments } from './arguments.js';
 import { credentialsRefusal } from './modes.js';
 import { describeError } from './errors.js';
 import { errorResult, successResult } from './results.js';
-import type { ServerDeps } from './server.js';
-import type { ToolContext, ToolDef } from './tool.js';
+import type { ServerDeps } from '../kit/deps.js';
+import type { ToolContext, ToolDef } from '../kit/tool.js';
 
 function actionOf(tool: ToolDef): string {
   return tool.title.charAt(0).toLowerCase() + tool.title.slice(1);

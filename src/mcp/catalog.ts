@@ -1,14 +1,17 @@
-// The tool list a mode allows, with its JSON Schemas, computed once per process and mode.
+// The tool list a mode allows out of the tools the server was given (ServerDeps.tools), with
+// their JSON Schemas, computed once per tool set and mode.
 // tools/list then answers a precomputed value, and tools/call looks tools up by name: no schema
 // conversion or registration happens per session or per request.
 import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { ALL_TOOLS } from '../tools/index.js';
 import { closestName } from './did-you-mean.js';
-import { hiddenBy, toolAllowed, type ModeOptions } from './modes.js';
-import type { ToolDef } from './tool.js';
+import type { ModeOptions } from '../kit/deps.js';
+import type { ToolDef } from '../kit/tool.js';
+import { hiddenBy, toolAllowed } from './modes.js';
 
 export interface ToolCatalog {
+  /** Every tool the server was given, allowed by the mode or not. */
+  readonly all: readonly ToolDef[];
   readonly list: { tools: Tool[] };
   readonly byName: ReadonlyMap<string, ToolDef>;
 }
@@ -33,15 +36,17 @@ function describe(tool: ToolDef): Tool {
   };
 }
 
-const catalogs = new Map<string, ToolCatalog>();
+const catalogs = new WeakMap<readonly ToolDef[], Map<string, ToolCatalog>>();
 
-export function catalogFor(mode: ModeOptions): ToolCatalog {
+export function catalogFor(all: readonly ToolDef[], mode: ModeOptions): ToolCatalog {
+  let byMode = catalogs.get(all);
+  if (!byMode) catalogs.set(all, (byMode = new Map()));
   const key = `${mode.readOnly}/${mode.disableDestructive}/${mode.allowSql === true}`;
-  let catalog = catalogs.get(key);
+  let catalog = byMode.get(key);
   if (!catalog) {
-    const tools = ALL_TOOLS.filter((t) => toolAllowed(t, mode));
-    catalog = { list: { tools: tools.map(describe) }, byName: new Map(tools.map((t) => [t.name, t])) };
-    catalogs.set(key, catalog);
+    const tools = all.filter((t) => toolAllowed(t, mode));
+    catalog = { all, list: { tools: tools.map(describe) }, byName: new Map(tools.map((t) => [t.name, t])) };
+    byMode.set(key, catalog);
   }
   return catalog;
 }
@@ -51,7 +56,7 @@ export function catalogFor(mode: ModeOptions): ToolCatalog {
  * which flag), a typo gets the closest listed name (issue #12, "Small").
  */
 export function unknownToolMessage(name: string, mode: ModeOptions, catalog: ToolCatalog): string {
-  const hidden = ALL_TOOLS.find((t) => t.name === name);
+  const hidden = catalog.all.find((t) => t.name === name);
   if (hidden) return `Tool ${name} not found: this server's ${hiddenBy(hidden, mode) ?? 'mode hides it'}`;
   const near = closestName(name, catalog.byName.keys());
   return `Tool ${name} not found${near ? `; did you mean ${near}?` : '; tools/list shows the tools this server offers'}`;

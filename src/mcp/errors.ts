@@ -1,16 +1,8 @@
 // Errors a tool reports to the client: what failed, why, and what to do next.
 import { KubeError, type KubeErrorKind } from '../cnpg/errors.js';
+import { ToolError } from '../kit/tool-error.js';
 
-/** A failure the tool itself detected (bad combination of inputs, refused namespace, …). */
-export class ToolError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'ToolError';
-  }
-}
+export { ToolError };
 
 const HINTS: Record<KubeErrorKind, string> = {
   unauthorized: 'The Kubernetes API rejected the credentials: check the kubeconfig user or the ServiceAccount token.',

@@ -1,17 +1,8 @@
 // --read-only and --disable-destructive, decided by annotations only (never by tool name).
-import type { ToolDef } from './tool.js';
+import type { ModeOptions } from '../kit/deps.js';
+import type { ToolDef } from '../kit/tool.js';
 
-export interface ModeOptions {
-  readOnly: boolean;
-  /**
-   * With readOnly: credentials may still be returned. A read-only server is for people who may
-   * look, not write, so by default it hands out no passwords (issue #12, item 18).
-   */
-  readOnlyCredentials?: boolean;
-  disableDestructive: boolean;
-  /** --allow-sql: tools that opt in with `requires: 'allow-sql'` (query_postgres) are registered. */
-  allowSql?: boolean;
-}
+export type { ModeOptions };
 
 /** Why this mode refuses to return credentials, or undefined when it allows them. */
 export function credentialsRefusal(mode: ModeOptions): string | undefined {

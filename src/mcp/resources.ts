@@ -2,9 +2,9 @@
 import { ProtocolError, ProtocolErrorCode, type ReadResourceResult } from '@modelcontextprotocol/server';
 import { summariseCluster } from '../cnpg/status.js';
 import type { Cluster } from '../cnpg/types.js';
-import { k8sName } from '../tools/schemas.js';
-import { tidyObject } from '../tools/outputs.js';
-import type { ServerDeps } from './server.js';
+import { tidyObject } from '../cnpg/tidy.js';
+import { k8sName } from '../kit/names.js';
+import type { ServerDeps } from '../kit/deps.js';
 
 export const RESOURCE_TEMPLATES = {
   resourceTemplates: [

@@ -7,30 +7,14 @@
 // ~67 KB per session, which sessions-per-request and 10,000 idle SSE sessions cannot afford.
 import { ProtocolError, ProtocolErrorCode, Server, type ServerContext, type ServerOptions } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
-import type { CnpgClient } from '../cnpg/client.js';
-import type { Logger } from '../log.js';
+import type { ServerDeps } from '../kit/deps.js';
 import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 import { callTool } from './call-tool.js';
 import { catalogFor, unknownToolMessage } from './catalog.js';
-import type { ModeOptions } from './modes.js';
-import type { NamespacePolicy } from './namespaces.js';
 import { getPrompt, PROMPT_LIST } from './prompts.js';
 import { listClusterResources, readClusterResource, RESOURCE_TEMPLATES } from './resources.js';
 
-export interface ServerDeps {
-  cnpg(): CnpgClient;
-  namespaces: NamespacePolicy;
-  mode: ModeOptions;
-  maxResponseChars: number;
-  logger: Logger;
-  /**
-   * Present with --impersonate: the deps a session of that principal must use, whose
-   * Kubernetes requests impersonate it (no shared cache). Transports call it per session.
-   */
-  forPrincipal?: (identity: { user: string; groups: string[] }) => ServerDeps;
-  /** Releases shared resources (watches) at shutdown. */
-  close?: () => Promise<void>;
-}
+export type { ServerDeps };
 
 export const INSTRUCTIONS =
   'Operate CloudNativePG PostgreSQL clusters on Kubernetes. Start with list_postgres_clusters and get_cluster_status; ' +
@@ -40,7 +24,7 @@ export const INSTRUCTIONS =
 type Handlers = ReturnType<typeof buildHandlers>;
 
 function buildHandlers(deps: ServerDeps) {
-  const catalog = catalogFor(deps.mode);
+  const catalog = catalogFor(deps.tools, deps.mode);
   return {
     listTools: () => catalog.list,
     callTool: (request: { params: { name: string; arguments?: Record<string, unknown> } }, ctx: ServerContext) => {

@@ -11,7 +11,7 @@
 // bearer token or a cookie can never reach Redis).
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import type { Principal } from '../principal.js';
+import type { Principal } from '../sessions/principal.js';
 
 /** Largest payload of one chunk frame; bigger response pieces are split. */
 export const MAX_CHUNK_BYTES = 64 * 1024;

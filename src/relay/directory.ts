@@ -10,8 +10,8 @@
 // issuer#sub): never a token.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Logger } from '../../log.js';
-import type { Session, SessionAnnouncer } from '../sessions.js';
+import type { Logger } from '../log.js';
+import type { Session, SessionAnnouncer } from '../sessions/registry.js';
 import type { RelayKind } from './codec.js';
 
 export const sessionKey = (sessionId: string) => `cnpg-mcp:session:${sessionId}`;

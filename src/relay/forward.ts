@@ -12,10 +12,10 @@
 //                                                               client resumes, or a call it retries)
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { Logger } from '../../log.js';
-import { refuse, requestIdOf, sendJsonRpcError } from '../errors.js';
-import { ANONYMOUS, principalOf } from '../principal.js';
-import type { SessionKind } from '../sessions.js';
+import type { Logger } from '../log.js';
+import { refuse, requestIdOf, sendJsonRpcError } from '../protocol/errors.js';
+import { ANONYMOUS, principalOf } from '../sessions/principal.js';
+import type { SessionKind } from '../sessions/registry.js';
 import { RelayCodecError, forwardedRequestHeaders, type OwnerBound, type RelayRequest, type ReplyFrame } from './codec.js';
 import type { SessionDirectory } from './directory.js';
 import { relayFirstFrame, relayedRequests, relaysInFlight } from './metrics.js';

@@ -1,6 +1,6 @@
 // The relay's Prometheus metrics, in the process registry (served at /metrics with the others).
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { registry } from '../../metrics.js';
+import { registry } from '../metrics.js';
 
 export const relayedRequests = new Counter({
   name: 'cnpg_mcp_relay_requests_total',

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import type { Logger } from '../../log.js';
-import { setPrincipal, toAuthInfo, type Principal } from '../principal.js';
+import type { Logger } from '../log.js';
+import { setPrincipal, toAuthInfo, type Principal } from '../sessions/principal.js';
 import { MAX_CHUNK_BYTES, forwardedRequestHeaders, forwardedResponseHeaders, type RelayFailure, type RelayRequest, type ReplyFrame } from './codec.js';
 import { Injector } from './inject.js';
 import { relayedRequests, relaysInFlight } from './metrics.js';

@@ -20,8 +20,9 @@ import { randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type { Request, Response } from 'express';
 import { Redis } from 'ioredis';
-import type { Logger } from '../../log.js';
-import type { Session, SessionKind } from '../sessions.js';
+import type { Logger } from '../log.js';
+import type { SessionForwarder } from '../sessions/context.js';
+import type { Session, SessionKind } from '../sessions/registry.js';
 import { RelayCodecError, decodeFrame, encodeFrame, type OwnerBound, type ReplyFrame } from './codec.js';
 import { SessionDirectory, replicaChannel, type DirectoryTimings } from './directory.js';
 import { RelayForwarder } from './forward.js';
@@ -70,10 +71,6 @@ export interface RelayBindings {
 }
 
 /** What the transports call for a session they do not hold. */
-export interface SessionForwarder {
-  forward(req: Request, res: Response, kind: SessionKind, sessionId: string): Promise<void>;
-}
-
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 

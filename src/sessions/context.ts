@@ -1,11 +1,11 @@
 // What the HTTP transports share: the session registry, the tool-call limiter, the drain flag,
 // the settings, and (with --redis-url) the relay to sessions held by other replicas.
+import type { Request, Response } from 'express';
+import type { HttpConfig } from '../config.js';
+import type { ServerDeps } from '../kit/deps.js';
 import type { Logger } from '../log.js';
-import type { ServerDeps } from '../mcp/server.js';
 import type { CallLimiter } from './concurrency.js';
-import type { HttpConfig } from './guards.js';
-import type { SessionForwarder } from './relay/relay.js';
-import type { SessionRegistry } from './sessions.js';
+import type { SessionKind, SessionRegistry } from './registry.js';
 
 export interface HttpContext {
   deps: ServerDeps;
@@ -21,4 +21,9 @@ export interface HttpContext {
    * Undefined without --redis-url, and in the routes that serve relayed requests (no relay loops).
    */
   relay?: SessionForwarder;
+}
+
+/** Hands a request on to the replica holding its session (src/relay/ implements it). */
+export interface SessionForwarder {
+  forward(req: Request, res: Response, kind: SessionKind, sessionId: string): Promise<void>;
 }

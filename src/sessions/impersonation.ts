@@ -1,7 +1,7 @@
 // --impersonate: each session (and each session-less request) gets the deps of its principal,
 // built by deps.forPrincipal, so the Kubernetes API authorizes the caller rather than the
 // server. Without the flag every session shares the server's own deps and identity.
-import type { ServerDeps } from '../mcp/server.js';
+import type { ServerDeps } from '../kit/deps.js';
 import type { Principal } from './principal.js';
 
 /** The Kubernetes user and groups a principal is impersonated as. */

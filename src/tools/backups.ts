@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { buildBackup, buildScheduledBackup, rfc3339 } from '../cnpg/manifests.js';
 import type { Cluster, CnpgObject } from '../cnpg/types.js';
-import { ToolError } from '../mcp/errors.js';
-import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../mcp/tool.js';
+import { ToolError } from '../kit/tool-error.js';
+import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../kit/tool.js';
 import { changeOutput } from './outputs.js';
 import { createObject } from './change.js';
 import * as s from './schemas.js';

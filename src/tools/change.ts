@@ -3,8 +3,8 @@
 import { KubeError } from '../cnpg/errors.js';
 import type { CnpgKind } from '../cnpg/kinds.js';
 import type { CnpgObject } from '../cnpg/types.js';
-import type { ToolContext } from '../mcp/tool.js';
-import { tidyObject } from './outputs.js';
+import type { ToolContext } from '../kit/tool.js';
+import { tidyObject } from '../cnpg/tidy.js';
 
 /** The common path of a tool that creates one object (server-side dry run when asked). */
 export async function createObject(

@@ -6,9 +6,10 @@ import { formatTable } from './table.js';
 import { buildCluster } from '../cnpg/manifests.js';
 import { quantityBytes } from '../cnpg/quantity.js';
 import type { Cluster } from '../cnpg/types.js';
-import { ToolError } from '../mcp/errors.js';
-import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
-import { changeOutput, clusterSummaryShape, tidyObject } from './outputs.js';
+import { ToolError } from '../kit/tool-error.js';
+import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
+import { tidyObject } from '../cnpg/tidy.js';
+import { changeOutput, clusterSummaryShape } from './outputs.js';
 import * as s from './schemas.js';
 import { change } from './change.js';
 

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { buildDatabase } from '../cnpg/manifests.js';
 import type { CnpgObject } from '../cnpg/types.js';
-import { ToolError } from '../mcp/errors.js';
-import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../mcp/tool.js';
+import { ToolError } from '../kit/tool-error.js';
+import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
 import { change, createObject } from './change.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';

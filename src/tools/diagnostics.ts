@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { CLUSTER_LABEL, INSTANCE_ROLE_LABEL } from '../cnpg/kinds.js';
 import type { Cluster } from '../cnpg/types.js';
-import { ToolError } from '../mcp/errors.js';
-import { READ_ONLY, defineTool } from '../mcp/tool.js';
+import { ToolError } from '../kit/tool-error.js';
+import { READ_ONLY, defineTool } from '../kit/tool.js';
 import * as s from './schemas.js';
 
 const eventShape = z.object({

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { HEALTHY_PHASE } from '../cnpg/status.js';
 import type { Cluster } from '../cnpg/types.js';
-import type { ToolContext } from '../mcp/tool.js';
+import type { ToolContext } from '../kit/tool.js';
 
 export const followFields = {
   wait: z.boolean().default(false).describe('Follow the operator until the operation is complete, sending progress notifications meanwhile.'),

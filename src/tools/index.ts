@@ -1,5 +1,5 @@
 // Every tool of the server, in the order tools/list shows them.
-import type { ToolDef } from '../mcp/tool.js';
+import type { ToolDef } from '../kit/tool.js';
 import { backupTools } from './backups.js';
 import { clusterTools } from './clusters.js';
 import { databaseTools } from './databases.js';

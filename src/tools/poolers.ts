@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { buildPooler } from '../cnpg/manifests.js';
 import type { CnpgObject } from '../cnpg/types.js';
-import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../mcp/tool.js';
+import { ADDITIVE, DESTRUCTIVE, READ_ONLY, defineTool } from '../kit/tool.js';
 import { changeOutput } from './outputs.js';
 import { createObject } from './change.js';
 import * as s from './schemas.js';

@@ -2,13 +2,9 @@
 // enforce, so bad input fails here with a clear message instead of at the API server.
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { k8sName } from '../kit/names.js';
 
-/** RFC 1123 label: lowercase alphanumerics and '-', at most 63 characters. */
-export const k8sName = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be an RFC 1123 name: lowercase letters, digits and "-", starting and ending with a letter or digit');
+export { k8sName };
 
 /** Cluster names become pod, service and secret names with suffixes, so CNPG needs room. */
 export const clusterName = k8sName.max(50).describe('Name of the CloudNativePG Cluster.');

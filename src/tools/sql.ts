@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Cluster } from '../cnpg/types.js';
-import { ToolError } from '../mcp/errors.js';
-import { READ_ONLY, defineTool } from '../mcp/tool.js';
+import { ToolError } from '../kit/tool-error.js';
+import { READ_ONLY, defineTool } from '../kit/tool.js';
 import { checkStatement, SqlRefused } from '../sql/guard.js';
 import { podCommand, psqlInvocation, QUERY_ROLES, readCsv } from '../sql/psql.js';
 import { formatTable } from './table.js';

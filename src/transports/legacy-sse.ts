@@ -7,16 +7,16 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { Router, type Request, type RequestHandler } from 'express';
-import { observeTransport } from '../http/activity.js';
-import { noteSession } from '../http/audit.js';
-import { requireJsonPost } from '../http/body.js';
-import { toolCallIds } from '../http/concurrency.js';
-import { jsonRpcKind } from '../http/jsonrpc.js';
-import type { HttpContext } from '../http/context.js';
-import { methodNotAllowed, refuse, requestIdOf } from '../http/errors.js';
-import { depsForPrincipal } from '../http/impersonation.js';
-import { startKeepalive, stopKeepalive } from '../http/keepalive.js';
-import { ANONYMOUS, principalOf } from '../http/principal.js';
+import { observeTransport } from '../sessions/activity.js';
+import { noteSession } from '../guards/audit.js';
+import { requireJsonPost } from '../protocol/body.js';
+import { toolCallIds } from '../sessions/concurrency.js';
+import { jsonRpcKind } from '../protocol/envelope.js';
+import type { HttpContext } from '../sessions/context.js';
+import { methodNotAllowed, refuse, requestIdOf } from '../protocol/errors.js';
+import { depsForPrincipal } from '../sessions/impersonation.js';
+import { startKeepalive, stopKeepalive } from './keepalive.js';
+import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import { createServer } from '../mcp/server.js';
 
 export const SSE_PATH = '/sse';

@@ -24,11 +24,11 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
-import { Deadlines } from '../http/deadlines.js';
-import { sendJsonRpcError } from '../http/errors.js';
-import { MemoryEventStore, PRIMING } from '../http/event-store.js';
-import { jsonRpcKind } from '../http/jsonrpc.js';
-import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from '../http/keepalive.js';
+import { Deadlines } from './deadlines.js';
+import { sendJsonRpcError } from '../protocol/errors.js';
+import { MemoryEventStore, PRIMING } from './event-store.js';
+import { jsonRpcKind } from '../protocol/envelope.js';
+import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from './keepalive.js';
 
 /** The SDK's bound on one batch, kept so both transports refuse the same bodies. */
 const MAX_BATCH = 100;

@@ -3,8 +3,7 @@
 // gets its initialize answer without paying for @kubernetes/client-node (issue #13).
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import type { Config } from '../config.js';
-import { deferDeps } from '../deferred-deps.js';
+import type { DeferredDeps } from '../kit/deps.js';
 import type { Logger } from '../log.js';
 import { createServer } from '../mcp/server.js';
 
@@ -15,8 +14,8 @@ function mayNeedKubernetes(message: JSONRPCMessage): boolean {
   return 'method' in message && 'id' in message && !WITHOUT_KUBERNETES.has(message.method);
 }
 
-export async function serveStdio(config: Config, logger: Logger): Promise<void> {
-  const lazy = deferDeps(config, logger);
+/** `lazy`: the deps run.ts deferred (src/deferred-deps.ts), loaded here on the first request that needs them. */
+export async function serveStdio(lazy: DeferredDeps, logger: Logger): Promise<void> {
   const server = createServer(lazy.deps);
   const transport = new StdioServerTransport();
   await server.connect(transport);

@@ -20,14 +20,14 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { observeTransport } from '../http/activity.js';
-import { requireJsonPost } from '../http/body.js';
-import { toolCallIds } from '../http/concurrency.js';
-import type { HttpContext } from '../http/context.js';
-import { methodNotAllowed, refuse, requestIdOf, sendJsonRpcError } from '../http/errors.js';
-import { depsForPrincipal } from '../http/impersonation.js';
-import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../http/principal.js';
-import type { Session } from '../http/sessions.js';
+import { observeTransport } from '../sessions/activity.js';
+import { requireJsonPost } from '../protocol/body.js';
+import { toolCallIds } from '../sessions/concurrency.js';
+import type { HttpContext } from '../sessions/context.js';
+import { methodNotAllowed, refuse, requestIdOf, sendJsonRpcError } from '../protocol/errors.js';
+import { depsForPrincipal } from '../sessions/impersonation.js';
+import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../sessions/principal.js';
+import type { Session } from '../sessions/registry.js';
 import { createServer } from '../mcp/server.js';
 import { StreamableSessionTransport } from './session-transport.js';
 

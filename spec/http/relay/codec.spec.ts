@@ -1,8 +1,8 @@
 // Issue #6: the relay's frames on Redis pub/sub — round trips, binary payloads, refusal of
 // anything malformed, and the header filters that keep tokens and hop-by-hop headers out.
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES, RelayCodecError, decodeFrame, encodeFrame, forwardedRequestHeaders, forwardedResponseHeaders, type RelayFrame, type RelayRequest } from '../../../src/http/relay/codec.js';
-import { ANONYMOUS, type Principal } from '../../../src/http/principal.js';
+import { MAX_FRAME_BYTES, RelayCodecError, decodeFrame, encodeFrame, forwardedRequestHeaders, forwardedResponseHeaders, type RelayFrame, type RelayRequest } from '../../../src/relay/codec.js';
+import { ANONYMOUS, type Principal } from '../../../src/sessions/principal.js';
 
 const alice: Principal = { key: 'token-user:alice', id: '0123456789ab', name: 'alice', user: 'alice', groups: ['dba'], method: 'token', tokenFingerprint: '0123456789ab' };
 const request = (body?: Buffer): RelayRequest => ({

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
-import { SessionDirectory, replicaChannel, replicaKey, sessionKey, type DirectoryTimings } from '../../../src/http/relay/directory.js';
-import type { Session } from '../../../src/http/sessions.js';
+import { SessionDirectory, replicaChannel, replicaKey, sessionKey, type DirectoryTimings } from '../../../src/relay/directory.js';
+import type { Session } from '../../../src/sessions/registry.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
 

@@ -4,11 +4,11 @@
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tokenFingerprint } from '../../../src/http/principal.js';
-import { decodeFrame, encodeFrame, type RelayRequest } from '../../../src/http/relay/codec.js';
-import { replicaChannel, replicaKey, sessionKey } from '../../../src/http/relay/directory.js';
+import { tokenFingerprint } from '../../../src/sessions/principal.js';
+import { decodeFrame, encodeFrame, type RelayRequest } from '../../../src/relay/codec.js';
+import { replicaChannel, replicaKey, sessionKey } from '../../../src/relay/directory.js';
 import { registry } from '../../../src/metrics.js';
-import type { RunningHttpServer } from '../../../src/transports/http.js';
+import type { RunningHttpServer } from '../../../src/app/serve.js';
 import { SseClient, readUntil } from '../../../test-support/sse-client.js';
 import { depsWithCnpg, fakeCluster, stopAllServers } from '../../../test-support/http-server.js';
 import { waitFor } from '../../../test-support/wait.js';

@@ -3,9 +3,9 @@
 import { Writable } from 'node:stream';
 import { Client, StreamableHTTPClientTransport, type ClientOptions } from '@modelcontextprotocol/client';
 import { pino } from 'pino';
-import type { HttpAppOptions, HttpConfig } from '../../../src/http/app.js';
+import type { HttpAppOptions, HttpConfig } from '../../../src/app/app.js';
 import type { ServerDeps } from '../../../src/mcp/server.js';
-import type { RunningHttpServer } from '../../../src/transports/http.js';
+import type { RunningHttpServer } from '../../../src/app/serve.js';
 import { testDeps } from '../../../test-support/in-memory.js';
 import { httpConfig, startServer } from '../../../test-support/http-server.js';
 
