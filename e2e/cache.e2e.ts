@@ -6,7 +6,8 @@ import { CnpgClient } from '../src/cnpg/client.js';
 import type { Cluster } from '../src/cnpg/types.js';
 import { createLogger } from '../src/log.js';
 import { cacheReads, kubeApiRequests } from '../src/metrics.js';
-import { createTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { waitFor } from '../test-support/wait.js';
 
 let ns: string;
 let cache: WatchCache;

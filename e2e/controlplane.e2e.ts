@@ -5,17 +5,9 @@ import { BatchV1Api, CoreV1Api, Health, type V1ObjectMeta } from '@kubernetes/cl
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cnpgCrdsInManifest, isEstablished } from '../local-cluster/crds.js';
 import { releaseManifestPath } from '../local-cluster/toolchain.js';
-import {
-  clusterKind,
-  customObjects,
-  e2eKubeConfig,
-  KubeApiError,
-  podsCanRun,
-  skipReasonNoPods,
-  useTestNamespace,
-  waitFor,
-  type NewCnpgObject,
-} from './helpers/cluster.js';
+import { clusterKind, e2eKubeConfig, podsCanRun, skipReasonNoPods, useTestNamespace } from './helpers/cluster.js';
+import { customObjects, KubeApiError, type NewCnpgObject } from '../test-support/kube.js';
+import { waitFor } from '../test-support/wait.js';
 
 const core = () => e2eKubeConfig().makeApiClient(CoreV1Api);
 const batch = () => e2eKubeConfig().makeApiClient(BatchV1Api);
@@ -68,7 +60,7 @@ describe('the operator, given a new Cluster', () => {
   const name = 'pg';
 
   beforeAll(async () => {
-    await customObjects().create('Cluster', namespace(), cluster(name));
+    await customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster(name));
   });
 
   it('creates the Secrets -app, -ca, -server and -replication', async () => {
@@ -127,7 +119,7 @@ describe('the operator, given a new Cluster', () => {
   it.skipIf(podsCanRun())(`stops at phase "Setting up primary" with no pods to run${podsCanRun() ? ' [API-only behaviour: skipped because pods run here]' : ''}`, async () => {
     const reconciled = await waitFor(
       async () => {
-        const object = await customObjects().get('Cluster', namespace(), name);
+        const object = await customObjects(e2eKubeConfig()).get('Cluster', namespace(), name);
         return object.status?.phase === 'Setting up primary' && object;
       },
       { what: `Cluster ${namespace()}/${name} to reach phase "Setting up primary"` },
@@ -139,7 +131,7 @@ describe('the operator, given a new Cluster', () => {
   it.skipIf(!podsCanRun())(`becomes healthy${podsCanRun() ? '' : ` ${skipReasonNoPods()}`}`, { timeout: 600_000 }, async () => {
     const healthy = await waitFor(
       async () => {
-        const object = await customObjects().get('Cluster', namespace(), name);
+        const object = await customObjects(e2eKubeConfig()).get('Cluster', namespace(), name);
         return object.status?.phase === 'Cluster in healthy state' && object;
       },
       // The first pull of the PostgreSQL image dominates on a fresh kind node.
@@ -154,7 +146,7 @@ describe('an invalid Cluster', () => {
   const namespace = useTestNamespace('invalid');
 
   it('with instances: 0 is rejected by the CRD schema with 422, naming spec.instances', async () => {
-    const error = await rejectionOf(customObjects().create('Cluster', namespace(), cluster('zero', { instances: 0 })));
+    const error = await rejectionOf(customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster('zero', { instances: 0 })));
     expect(error.code).toBe(422);
     expect(error.status?.reason).toBe('Invalid');
     expect(error.message).toMatch(/spec\.instances/);
@@ -166,7 +158,7 @@ describe('an invalid Cluster', () => {
       imageName: 'ghcr.io/cloudnative-pg/postgresql:18',
       imageCatalogRef: { apiGroup: 'postgresql.cnpg.io', kind: 'ImageCatalog', name: 'catalog', major: 18 },
     };
-    const error = await rejectionOf(customObjects().create('Cluster', namespace(), cluster('both', spec)));
+    const error = await rejectionOf(customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster('both', spec)));
     expect(error.code).toBe(422);
     expect(error.message).toMatch(/imageName and imageCatalogRef are mutually exclusive/);
   });
@@ -176,10 +168,10 @@ describe('an invalid Cluster', () => {
   // applies the same validation and records it in the status instead.
   if (clusterKind() === 'local') {
     it('with storage.size "lots" is accepted by the schema, then marked invalid by the operator', async () => {
-      await customObjects().create('Cluster', namespace(), cluster('lots', { storage: { size: 'lots' } }));
+      await customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster('lots', { storage: { size: 'lots' } }));
       const marked = await waitFor(
         async () => {
-          const object = await customObjects().get('Cluster', namespace(), 'lots');
+          const object = await customObjects(e2eKubeConfig()).get('Cluster', namespace(), 'lots');
           return object.status?.phase === 'Invalid cluster definition' && object;
         },
         { what: `Cluster ${namespace()}/lots to be marked "Invalid cluster definition"` },
@@ -189,7 +181,7 @@ describe('an invalid Cluster', () => {
   } else {
     it('with storage.size "lots" is rejected by the operator webhook with 422, naming spec.storage.size', async () => {
       const error = await rejectionOf(
-        customObjects().create('Cluster', namespace(), cluster('lots', { storage: { size: 'lots' } })),
+        customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster('lots', { storage: { size: 'lots' } })),
       );
       expect(error.code).toBe(422);
       expect(error.message).toMatch(/spec\.storage\.size/);

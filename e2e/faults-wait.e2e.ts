@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
 import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
-import { objectReader } from './helpers/objects.js';
+import { objectReader } from '../test-support/kube.js';
 
 let ns: string;
 let mcp: StdioSession;

@@ -5,7 +5,8 @@
 import { once } from 'node:events';
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type ClientOptions, type Transport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, deleteTestNamespace } from './helpers/cluster.js';
+import { createTestNamespace, deleteTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { customObjects } from '../test-support/kube.js';
 import { startServerProcess, type ServerProcess } from '../test-support/server-process.js';
 
 const clients: Record<string, (url: string) => { transport: Transport; options?: ClientOptions }> = {
@@ -66,12 +67,12 @@ describe.each(Object.entries(clients))('tools over %s', (label, make) => {
   it('create_postgres_cluster with dry_run stores nothing', async () => {
     const { data } = await call('create_postgres_cluster', { name, instances: 1, storage_size: '1Gi', dry_run: true });
     expect(data.dry_run).toBe(true);
-    expect((await customObjects().list('Cluster', ns)).map((c) => c.metadata.name)).not.toContain(name);
+    expect((await customObjects(e2eKubeConfig()).list('Cluster', ns)).map((c) => c.metadata.name)).not.toContain(name);
   });
 
   it('create_postgres_cluster creates the Cluster; list and status show it', async () => {
     await call('create_postgres_cluster', { name, instances: 1, storage_size: '1Gi' });
-    const stored = await customObjects().get('Cluster', ns, name);
+    const stored = await customObjects(e2eKubeConfig()).get('Cluster', ns, name);
     expect(stored.spec).toMatchObject({ instances: 1, storage: { size: '1Gi' } });
     const list = await call('list_postgres_clusters', {});
     expect((list.data.clusters as { name: string }[]).map((c) => c.name)).toContain(name);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, rethrowAsKubeApiError } from './helpers/cluster.js';
+import { createTestNamespace, deleteTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { customObjects, rethrowAsKubeApiError } from '../test-support/kube.js';
 import { startServerProcess, type ServerProcess } from '../test-support/server-process.js';
 
 // Test-only tokens, made for this run.
@@ -47,7 +48,7 @@ beforeAll(async () => {
       },
     })
     .catch(rethrowAsKubeApiError);
-  await customObjects().create('Cluster', ns, { metadata: { name: CLUSTER }, spec: { instances: 1, storage: { size: '1Gi' } } });
+  await customObjects(e2eKubeConfig()).create('Cluster', ns, { metadata: { name: CLUSTER }, spec: { instances: 1, storage: { size: '1Gi' } } });
 
   dir = mkdtempSync(join(tmpdir(), 'cnpg-mcp-e2e-tokens-'));
   const tokensFile = join(dir, 'tokens');
@@ -109,7 +110,7 @@ describe('Kubernetes impersonation over HTTP (--impersonate)', () => {
     const create = await call(alice, 'create_postgres_cluster', { name: 'pg-not-allowed', instances: 1, storage_size: '1Gi' });
     expect(create.isError).toBe(true);
     expect(create.text).toMatch(/forbidden|RBAC|403/i);
-    await expect(customObjects().get('Cluster', ns, 'pg-not-allowed')).rejects.toMatchObject({ code: 404 });
+    await expect(customObjects(e2eKubeConfig()).get('Cluster', ns, 'pg-not-allowed')).rejects.toMatchObject({ code: 404 });
   });
 
   it('refuses a client without a token before anything reaches Kubernetes', async () => {

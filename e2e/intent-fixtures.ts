@@ -3,7 +3,7 @@
 // instance pods made Ready through pods/status (the API-only plane has no kubelet to change it).
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { e2eKubeConfig } from './helpers/cluster.js';
-import { objectReader } from './helpers/objects.js';
+import { objectReader } from '../test-support/kube.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const clusterRef = { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters' };

@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
-import { objectReader } from './helpers/objects.js';
+import { objectReader } from '../test-support/kube.js';
 import { healthyStatus, intentFixtures } from './intent-fixtures.js';
 
 const sessions: StdioSession[] = [];

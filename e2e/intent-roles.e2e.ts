@@ -1,9 +1,11 @@
 // Issue #12, item 8: roles declared as DatabaseRole objects (operator 1.30) are listed beside
 // spec.managed.roles, marked which is which, and changed where they are declared.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, e2eKubeConfig, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { customObjects } from '../test-support/kube.js';
+import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
-import { objectReader } from './helpers/objects.js';
+import { objectReader } from '../test-support/kube.js';
 import { intentFixtures } from './intent-fixtures.js';
 
 let ns: string;
@@ -15,7 +17,7 @@ beforeAll(async () => {
   ns = await createTestNamespace('intent-roles');
   api = objectReader(e2eKubeConfig(), ns);
   await intentFixtures(ns).frozenCluster('pgd', { managed: { roles: [MANAGED] } });
-  await customObjects().create('DatabaseRole', ns, { metadata: { name: 'pgd-reporter' }, spec: { cluster: { name: 'pgd' }, name: 'reporter', login: true, ensure: 'present' } });
+  await customObjects(e2eKubeConfig()).create('DatabaseRole', ns, { metadata: { name: 'pgd-reporter' }, spec: { cluster: { name: 'pgd' }, name: 'reporter', login: true, ensure: 'present' } });
   mcp = await startStdioServer(inject('kubeconfigPath'), ['--namespace', ns]);
 });
 afterAll(async () => mcp?.close());

@@ -9,7 +9,9 @@
 // two upstreams).
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, deleteTestNamespace, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, deleteTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { customObjects } from '../test-support/kube.js';
+import { waitFor } from '../test-support/wait.js';
 import {
   createTestCa,
   fetchTrusting,
@@ -57,7 +59,7 @@ describe.skipIf(missing.length > 0)(`two replicas behind nginx, sessions relayed
     // does not share the two cores with five initdb runs.
     await Promise.all(
       CLUSTERS.map((name) =>
-        customObjects().create('Cluster', ns, {
+        customObjects(e2eKubeConfig()).create('Cluster', ns, {
           metadata: { name, annotations: { 'cnpg.io/reconciliationLoop': 'disabled' } },
           spec: { instances: 1, storage: { size: '1Gi' } },
         }),

@@ -5,7 +5,9 @@
 // Skipped, with the reason in the name, only where the local cluster runs API-only.
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clusterKind, createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { clusterKind, createTestNamespace, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods } from './helpers/cluster.js';
+import { customObjects } from '../test-support/kube.js';
+import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { podExec, psql } from './helpers/psql.js';
 
@@ -23,7 +25,7 @@ let core: CoreV1Api;
 const instancePods = async (): Promise<V1Pod[]> =>
   (await core.listNamespacedPod({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG},cnpg.io/podRole=instance` })).items;
 const podReady = (pod: V1Pod | undefined) => pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-const cluster = () => customObjects().get('Cluster', ns, PG);
+const cluster = () => customObjects(e2eKubeConfig()).get('Cluster', ns, PG);
 const status = async () => {
   const r = await mcp.call('get_cluster_status', { name: PG, detail_level: 'detailed' });
   expect(r.isError, r.text).toBe(false);
@@ -399,7 +401,7 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       async () => {
         const refused = await mcp.call('create_postgres_backup', { cluster_name: PG, backup_name: 'snap-1', method: 'volumeSnapshot' });
         expect(refused.isError).toBe(true);
-        expect(await customObjects().list('Backup', ns)).toEqual([]);
+        expect(await customObjects(e2eKubeConfig()).list('Backup', ns)).toEqual([]);
         await e2eKubeConfig()
           .makeApiClient(CustomObjectsApi)
           .patchNamespacedCustomObject(
@@ -418,7 +420,7 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
         ).catch((error: Error) => {
           throw new Error(`${error.message}; last answer: ${last}`);
         });
-        const backup = await customObjects().get('Backup', ns, 'snap-1');
+        const backup = await customObjects(e2eKubeConfig()).get('Backup', ns, 'snap-1');
         expect(backup.spec).toMatchObject({ cluster: { name: PG }, method: 'volumeSnapshot' });
       },
     );

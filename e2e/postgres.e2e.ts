@@ -7,7 +7,9 @@
 // and the create options go through a server-side dry run.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, customObjects, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods } from './helpers/cluster.js';
+import { customObjects } from '../test-support/kube.js';
+import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
 import { psql } from './helpers/psql.js';
 
@@ -284,7 +286,7 @@ describe.skipIf(canRun)(`get_cluster_status without running pods${canRun ? ' [ru
   beforeAll(async () => {
     ns = await createTestNamespace('postgres-api-only');
     mcp = await startStdioServer(inject('kubeconfigPath'), ['--namespace', ns]);
-    await customObjects().create('Cluster', ns, { metadata: { name: PG }, spec: { instances: 1, storage: { size: '1Gi' } } });
+    await customObjects(e2eKubeConfig()).create('Cluster', ns, { metadata: { name: PG }, spec: { instances: 1, storage: { size: '1Gi' } } });
   });
   afterAll(async () => {
     await mcp?.close();
@@ -335,6 +337,6 @@ describe('create_postgres_cluster scheduling options, as the API server takes th
       podAntiAffinityType: 'preferred',
     });
     // A dry run: nothing was stored.
-    await expect(customObjects().get('Cluster', space, 'sched')).rejects.toMatchObject({ code: 404 });
+    await expect(customObjects(e2eKubeConfig()).get('Cluster', space, 'sched')).rejects.toMatchObject({ code: 404 });
   });
 });

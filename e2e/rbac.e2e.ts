@@ -25,9 +25,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildHelm, only, renderChart, type K8sObject } from '../test-support/helm.js';
-import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, deleteTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession, type ToolCallResult } from '../test-support/stdio-session.js';
-import { objectReader } from './helpers/objects.js';
+import { objectReader } from '../test-support/kube.js';
 import { healthyStatus, intentFixtures } from './intent-fixtures.js';
 
 const FIELD_MANAGER = 'cnpg-mcp-e2e';

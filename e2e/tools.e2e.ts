@@ -1,9 +1,10 @@
 // Every tool, driven over stdio by the SDK's Client against a real API server with the real
 // CloudNativePG operator; each effect is read back from the API, not taken from the reply.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods, waitFor } from './helpers/cluster.js';
+import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods } from './helpers/cluster.js';
+import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession } from '../test-support/stdio-session.js';
-import { objectReader } from './helpers/objects.js';
+import { objectReader } from '../test-support/kube.js';
 import { intentFixtures } from './intent-fixtures.js';
 
 let mcp: StdioSession;

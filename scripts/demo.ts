@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../local-cluster/start.js';
+import { customObjects, loadKubeConfig } from '../test-support/kube.js';
 import { startServerProcess, waitReady, type ServerProcess } from '../test-support/server-process.js';
 import { waitFor } from '../test-support/wait.js';
 
@@ -85,21 +85,15 @@ await stopAll(reason ? 1 : 0);
 
 /** A 2-instance Cluster with no image and no storage class named: the local defaults apply. */
 async function createDemoCluster(kubeconfigPath: string): Promise<string> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const ref = { group: 'postgresql.cnpg.io', version: 'v1', namespace: 'default', plural: 'clusters' };
+  const clusters = customObjects(loadKubeConfig(kubeconfigPath));
   const name = 'demo';
-  await custom.createNamespacedCustomObject({
-    ...ref,
-    body: { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name }, spec: { instances: 2, storage: { size: '1Gi' } } },
-  });
+  await clusters.create('Cluster', 'default', { metadata: { name }, spec: { instances: 2, storage: { size: '1Gi' } } });
   say(`Cluster default/${name}: 2 instances starting…`);
   const started = Date.now();
   let last = '';
   await waitFor(
     async () => {
-      const { status } = (await custom.getNamespacedCustomObject({ ...ref, name })) as { status?: { phase?: string; readyInstances?: number } };
+      const { status } = await clusters.get('Cluster', 'default', name);
       const line = `${status?.phase ?? 'pending'} (${status?.readyInstances ?? 0}/2 ready)`;
       if (line !== last) say(`Cluster default/${name}: ${(last = line)}`);
       return status?.phase === 'Cluster in healthy state' && status.readyInstances === 2;
