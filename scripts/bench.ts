@@ -171,7 +171,7 @@ async function main(): Promise<number> {
   }
 
   // 2b. The peer (Go Kubernetes MCP server) on the same API server and Cluster, in this run (issue #17).
-  if (runs('peer')) await runPeerGroup({ kubeconfigPath, cluster: BENCH_CLUSTER, mainClients: MAIN_CLIENTS, durationMs: PLAN.mainMs, warmupMs: PLAN.warmupMs, deadlineMs: DEADLINE_MS, log, add: (r) => add(toRecord(r, 'peer')) });
+  if (runs('peer')) await runPeerGroup({ kubeconfigPath, cluster: BENCH_CLUSTER, mainClients: MAIN_CLIENTS, durationMs: PLAN.mainMs, warmupMs: PLAN.warmupMs, deadlineMs: DEADLINE_MS, log, note: (line) => notes.push(line), add: (r) => add(toRecord(r, 'peer')) });
 
   // 3. Throughput and p99 against the number of clients (the chart).
   if (runs('sweep')) {

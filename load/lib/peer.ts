@@ -272,6 +272,8 @@ export interface PeerGroupContext {
   warmupMs: number;
   deadlineMs: number;
   log: (line: string) => void;
+  /** A line for the results' notes (why the group did not run). */
+  note: (line: string) => void;
   /** Receives each scenario's figures, with the peer's command line, version and limiter added. */
   add: (result: ScenarioResult & Record<string, unknown>) => void;
 }
@@ -287,7 +289,16 @@ async function clusterRequests(kubeconfigPath: string): Promise<number | null> {
 
 /** Each peer scenario on a freshly started peer, checked to read the Cluster first. */
 export async function runPeerGroup(ctx: PeerGroupContext): Promise<void> {
-  const version = peerVersion();
+  let version: string;
+  try {
+    version = peerVersion();
+  } catch (err) {
+    // Not a failure of the servers measured: the other groups stand; the notes say why this one is missing.
+    const why = `The peer group did not run: ${(err as Error).message}`;
+    ctx.log(why);
+    ctx.note(why);
+    return;
+  }
   const tool = peerTool(ctx.cluster);
   for (const scenario of peerScenarios(ctx.mainClients)) {
     const peer = await startPeer({ kubeconfigPath: ctx.kubeconfigPath, qps: scenario.qps });
