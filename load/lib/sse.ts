@@ -1,7 +1,9 @@
-// An incremental Server-Sent Events parser, as the WHATWG HTML spec ("Parsing an event stream")
-// describes it: bytes arrive in arbitrary chunks, so a line, a field, a CRLF pair or a UTF-8
-// sequence may be split across two chunks. Both MCP HTTP transports answer over SSE:
-// legacy SSE on one long stream, Streamable HTTP on one short stream per POST.
+// Server-Sent Events for the load harness's clients: both MCP HTTP transports answer over SSE
+// (legacy SSE on one long stream, Streamable HTTP on one short stream per POST). The parsing is
+// eventsource-parser's (the WHATWG "Parsing an event stream" algorithm, chunk boundaries and line
+// ends included); this adapter adds what the harness reads off it: bytes decoded as UTF-8 across
+// chunks, the event type defaulted to "message", and the stream's last event ID (issue #16).
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 
 export interface SseEvent {
   /** The `event:` field; "message" when the event had none. */
@@ -20,108 +22,35 @@ export interface SseHandlers {
   retry?(ms: number): void;
 }
 
-const LINE_END = /\r\n|\r|\n/g;
-
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8');
-  private buffer = '';
-  private atStart = true;
-  /** The previous chunk ended with CR: a LF opening the next chunk belongs to that line end. */
-  private pendingCr = false;
-  private data = '';
-  private hasData = false;
-  private eventType = '';
+  private readonly parser: EventSourceParser;
   private lastEventId = '';
 
-  constructor(private readonly handlers: SseHandlers) {}
+  constructor(handlers: SseHandlers) {
+    this.parser = createParser({
+      // Called for every block with an id, also one without data: the last event ID moves on either way.
+      onId: (id) => {
+        this.lastEventId = id;
+      },
+      onEvent: (event) => handlers.event({ event: event.event ?? 'message', data: event.data, id: this.lastEventId }),
+      // The parser already strips the one space after the colon.
+      onComment: handlers.comment,
+      onRetry: handlers.retry,
+    });
+  }
 
   /** Feeds the next chunk of the stream (bytes or already decoded text). */
   push(chunk: Uint8Array | string): void {
-    let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    if (text === '') return;
-    if (this.pendingCr) {
-      this.pendingCr = false;
-      if (text.charCodeAt(0) === 0x0a) text = text.slice(1);
-    }
-    if (this.atStart && text !== '') {
-      this.atStart = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    this.buffer += text;
-    this.drainLines();
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (text !== '') this.parser.feed(text);
   }
 
   /** The stream ended: an incomplete last event is discarded, as the spec says. */
   end(): void {
     const rest = this.decoder.decode();
-    if (rest) this.push(rest);
-    this.buffer = '';
-    this.resetEvent();
-  }
-
-  private drainLines(): void {
-    const buffer = this.buffer;
-    let start = 0;
-    LINE_END.lastIndex = 0;
-    for (let match = LINE_END.exec(buffer); match !== null; match = LINE_END.exec(buffer)) {
-      // A lone CR at the very end may be the first half of a CRLF split across chunks.
-      if (match[0] === '\r' && match.index === buffer.length - 1) this.pendingCr = true;
-      this.line(buffer.slice(start, match.index));
-      start = match.index + match[0].length;
-    }
-    this.buffer = start === 0 ? buffer : buffer.slice(start);
-  }
-
-  private line(line: string): void {
-    if (line === '') return this.dispatch();
-    const colon = line.indexOf(':');
-    if (colon === 0) {
-      this.handlers.comment?.(line.charCodeAt(1) === 0x20 ? line.slice(2) : line.slice(1));
-      return;
-    }
-    let field: string;
-    let value: string;
-    if (colon < 0) {
-      field = line;
-      value = '';
-    } else {
-      field = line.slice(0, colon);
-      value = line.charCodeAt(colon + 1) === 0x20 ? line.slice(colon + 2) : line.slice(colon + 1);
-    }
-    switch (field) {
-      case 'data':
-        this.data = this.hasData ? `${this.data}\n${value}` : value;
-        this.hasData = true;
-        break;
-      case 'event':
-        this.eventType = value;
-        break;
-      case 'id':
-        if (!value.includes('\0')) this.lastEventId = value;
-        break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.handlers.retry?.(Number(value));
-        break;
-      default:
-      // Unknown fields are ignored (spec).
-    }
-  }
-
-  private dispatch(): void {
-    // No data line: nothing is dispatched, but an `id:` still moved the last event ID.
-    if (!this.hasData) {
-      this.eventType = '';
-      return;
-    }
-    const event: SseEvent = { event: this.eventType || 'message', data: this.data, id: this.lastEventId };
-    this.resetEvent();
-    this.handlers.event(event);
-  }
-
-  private resetEvent(): void {
-    this.data = '';
-    this.hasData = false;
-    this.eventType = '';
+    if (rest) this.parser.feed(rest);
+    this.parser.reset();
   }
 }
 
