@@ -43,7 +43,9 @@ function measure(fn: (i: number) => unknown): number {
 }
 
 // ---- the messages, as the harness's clients send them (load/lib/clients.ts) ----
-const request = JSON.parse('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_cluster_status","arguments":{"name":"bench-pg","namespace":"default"}}}') as Record<string, unknown>;
+const request = JSON.parse(
+  '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_cluster_status","arguments":{"name":"bench-pg","namespace":"default"}}}',
+) as Record<string, unknown>;
 const notification = JSON.parse('{"jsonrpc":"2.0","method":"notifications/initialized"}') as Record<string, unknown>;
 const response = JSON.parse('{"jsonrpc":"2.0","id":3,"result":{}}') as Record<string, unknown>;
 
@@ -72,8 +74,13 @@ function directClassify(m: unknown): string {
   return hasId && ('result' in o || 'error' in o) ? 'response' : 'invalid';
 }
 
-for (const [what, m] of [['request', request], ['notification', notification], ['response', response]] as const) {
-  for (const classify of [sdkClassify, keyedClassify, directClassify]) if (classify(m) !== what) throw new Error(`${classify.name} says ${classify(m)} for a ${what}`);
+for (const [what, m] of [
+  ['request', request],
+  ['notification', notification],
+  ['response', response],
+] as const) {
+  for (const classify of [sdkClassify, keyedClassify, directClassify])
+    if (classify(m) !== what) throw new Error(`${classify.name} says ${classify(m)} for a ${what}`);
 }
 
 // ---- a real tool result ----
@@ -118,15 +125,21 @@ async function sdkCodec(): Promise<{ validateRequest(m: string, raw: unknown): {
   throw new Error(`no chunk of @modelcontextprotocol/server exports codecForVersion (looked in ${dist}): the SDK's layout changed`);
 }
 const codec = await sdkCodec();
-if (!codec.validateRequest('tools/call', request).ok || !codec.validateResult('tools/call', result).ok) throw new Error('the SDK codec refuses the request or the result');
+if (!codec.validateRequest('tools/call', request).ok || !codec.validateResult('tools/call', result).ok)
+  throw new Error('the SDK codec refuses the request or the result');
 
 /** A direct check that the result is a CallToolResult of text blocks with an object structuredContent. */
 function directResultCheck(r: unknown): boolean {
   if (typeof r !== 'object' || r === null) return false;
   const { content, structuredContent, isError } = r as Record<string, unknown>;
   if (!Array.isArray(content)) return false;
-  for (const block of content) if (typeof block !== 'object' || block === null || (block as { type?: unknown }).type !== 'text' || typeof (block as { text?: unknown }).text !== 'string') return false;
-  return (structuredContent === undefined || (typeof structuredContent === 'object' && structuredContent !== null && !Array.isArray(structuredContent))) && (isError === undefined || typeof isError === 'boolean');
+  for (const block of content)
+    if (typeof block !== 'object' || block === null || (block as { type?: unknown }).type !== 'text' || typeof (block as { text?: unknown }).text !== 'string')
+      return false;
+  return (
+    (structuredContent === undefined || (typeof structuredContent === 'object' && structuredContent !== null && !Array.isArray(structuredContent))) &&
+    (isError === undefined || typeof isError === 'boolean')
+  );
 }
 if (!directResultCheck(result)) throw new Error('the direct check refuses the real result');
 
@@ -139,7 +152,10 @@ const rows: [string, number][] = [
   ['classify a response, SDK order (1)', measure(() => sdkClassify(response))],
   ['tools/call request, SDK wire schema (validateRequest)', measure(() => codec.validateRequest('tools/call', request).ok)],
   ['get_cluster_status result, SDK wire schema (validateResult)', measure(() => codec.validateResult('tools/call', result).ok)],
-  ['get_cluster_status structuredContent, its output schema (zod, as McpServer does)', measure(() => getClusterStatus.output.safeParse(result.structuredContent).success)],
+  [
+    'get_cluster_status structuredContent, its output schema (zod, as McpServer does)',
+    measure(() => getClusterStatus.output.safeParse(result.structuredContent).success),
+  ],
   ['get_cluster_status result, direct shape check', measure(() => directResultCheck(result))],
 ];
 /** A package's version from the package.json above its resolved entry (not every package exports ./package.json). */
@@ -156,6 +172,8 @@ function versionOf(pkg: string): string {
   }
   return '?';
 }
-process.stdout.write(`@modelcontextprotocol/server ${versionOf('@modelcontextprotocol/server')}, zod ${versionOf('zod')}, Node ${process.version}; median of ${ROUNDS} rounds × ${ITERATIONS} messages; result: ${JSON.stringify(result).length} bytes of JSON\n\n`);
+process.stdout.write(
+  `@modelcontextprotocol/server ${versionOf('@modelcontextprotocol/server')}, zod ${versionOf('zod')}, Node ${process.version}; median of ${ROUNDS} rounds × ${ITERATIONS} messages; result: ${JSON.stringify(result).length} bytes of JSON\n\n`,
+);
 const width = Math.max(...rows.map(([name]) => name.length));
 for (const [name, us] of rows) process.stdout.write(`${name.padEnd(width)}  ${us.toFixed(2).padStart(7)} µs\n`);

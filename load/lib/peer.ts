@@ -47,7 +47,22 @@ export interface PeerOptions {
  * is read from /proc), read-only tools, the one kubeconfig cluster, only the core toolset.
  */
 export function peerArgs(options: PeerOptions): string[] {
-  return ['--port', '0', '--bind-address', '127.0.0.1', '--kubeconfig', options.kubeconfigPath, '--cluster-provider', 'kubeconfig', '--disable-multi-cluster', '--read-only', '--toolsets', 'core', '--log-level', '0'];
+  return [
+    '--port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+    '--kubeconfig',
+    options.kubeconfigPath,
+    '--cluster-provider',
+    'kubeconfig',
+    '--disable-multi-cluster',
+    '--read-only',
+    '--toolsets',
+    'core',
+    '--log-level',
+    '0',
+  ];
 }
 
 /** The environment: ours minus any inherited limiter setting, plus the raised one when asked. */
@@ -84,7 +99,10 @@ export function parseListeningSockets(procNetTcp: string): ListeningSocket[] {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 10 || fields[3] !== '0A') continue; // 0A = TCP_LISTEN
     const [hexAddress, hexPort] = fields[1]!.split(':') as [string, string];
-    const bytes = hexAddress.match(/../g)!.map((b) => parseInt(b, 16)).reverse();
+    const bytes = hexAddress
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+      .reverse();
     sockets.push({ address: bytes.join('.'), port: parseInt(hexPort, 16), inode: Number(fields[9]) });
   }
   return sockets;
@@ -179,7 +197,12 @@ export function peerVersion(): string {
 
 /** The text of the tools/call answer in a Streamable HTTP body, JSON or SSE `data:` lines. */
 export function toolResultText(body: string, id: number): { text: string; isError: boolean } {
-  const candidates = body.trimStart().startsWith('{') ? [body] : body.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim());
+  const candidates = body.trimStart().startsWith('{')
+    ? [body]
+    : body
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim());
   for (const raw of candidates) {
     let message: { id?: unknown; result?: { isError?: boolean; content?: { type: string; text?: string }[] }; error?: { message: string } };
     try {
@@ -189,7 +212,10 @@ export function toolResultText(body: string, id: number): { text: string; isErro
     }
     if (message.id !== id) continue;
     if (message.error) return { text: message.error.message, isError: true };
-    const text = (message.result?.content ?? []).filter((c) => c.type === 'text').map((c) => c.text ?? '').join('\n');
+    const text = (message.result?.content ?? [])
+      .filter((c) => c.type === 'text')
+      .map((c) => c.text ?? '')
+      .join('\n');
     return { text, isError: message.result?.isError === true };
   }
   throw new Error(`no answer with id ${id} in the body: ${body.slice(0, 200)}`);
@@ -197,7 +223,10 @@ export function toolResultText(body: string, id: number): { text: string; isErro
 
 /** Whether a resources_get answer is the Cluster asked for (its YAML or JSON names kind and name). */
 export function namesCluster(text: string, cluster: { name: string; namespace: string }): boolean {
-  const yaml = /^kind: Cluster$/m.test(text) && new RegExp(`^\\s+name: ${cluster.name}$`, 'm').test(text) && new RegExp(`^\\s+namespace: ${cluster.namespace}$`, 'm').test(text);
+  const yaml =
+    /^kind: Cluster$/m.test(text) &&
+    new RegExp(`^\\s+name: ${cluster.name}$`, 'm').test(text) &&
+    new RegExp(`^\\s+namespace: ${cluster.namespace}$`, 'm').test(text);
   const json = /"kind":\s*"Cluster"/.test(text) && text.includes(`"name": "${cluster.name}"`);
   return yaml || json;
 }
@@ -208,16 +237,35 @@ export function namesCluster(text: string, cluster: { name: string; namespace: s
  */
 export async function checkPeerReadsCluster(target: HttpTarget, cluster: { name: string; namespace: string }): Promise<void> {
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const init = await simpleRequest(target, 'POST', '/mcp', headers, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cnpg-mcp-bench', version: '1' } } }));
+  const init = await simpleRequest(
+    target,
+    'POST',
+    '/mcp',
+    headers,
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cnpg-mcp-bench', version: '1' } },
+    }),
+  );
   const session = init.headers['mcp-session-id'];
-  if (init.status !== 200 || typeof session !== 'string') throw new Error(`the peer's initialize answered ${init.status} without a session: ${init.body.slice(0, 200)}`);
+  if (init.status !== 200 || typeof session !== 'string')
+    throw new Error(`the peer's initialize answered ${init.status} without a session: ${init.body.slice(0, 200)}`);
   const inSession = { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
   await simpleRequest(target, 'POST', '/mcp', inSession, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
   const tool = peerTool(cluster);
-  const call = await simpleRequest(target, 'POST', '/mcp', inSession, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: tool.name, arguments: tool.args } }));
+  const call = await simpleRequest(
+    target,
+    'POST',
+    '/mcp',
+    inSession,
+    JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: tool.name, arguments: tool.args } }),
+  );
   await simpleRequest(target, 'DELETE', '/mcp', inSession).catch(() => undefined);
   const result = toolResultText(call.body, 2);
-  if (result.isError || !namesCluster(result.text, cluster)) throw new Error(`the peer's ${tool.name} did not return Cluster ${cluster.namespace}/${cluster.name}: ${result.text.slice(0, 300)}`);
+  if (result.isError || !namesCluster(result.text, cluster))
+    throw new Error(`the peer's ${tool.name} did not return Cluster ${cluster.namespace}/${cluster.name}: ${result.text.slice(0, 300)}`);
 }
 
 interface RatioRecord {
@@ -306,16 +354,30 @@ export async function runPeerGroup(ctx: PeerGroupContext): Promise<void> {
       const target = { http: { origin: peer.url }, pid: peer.pid };
       await checkPeerReadsCluster(target.http, ctx.cluster);
       const before = await clusterRequests(ctx.kubeconfigPath);
-      const result = await runClosedLoop(target, { name: scenario.name, transport: PEER_TRANSPORT, clients: scenario.clients, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, callsPerSession: 0, tool, deadlineMs: ctx.deadlineMs, log: ctx.log });
+      const result = await runClosedLoop(target, {
+        name: scenario.name,
+        transport: PEER_TRANSPORT,
+        clients: scenario.clients,
+        durationMs: ctx.durationMs,
+        warmupMs: ctx.warmupMs,
+        callsPerSession: 0,
+        tool,
+        deadlineMs: ctx.deadlineMs,
+        log: ctx.log,
+      });
       const after = await clusterRequests(ctx.kubeconfigPath);
       ctx.add({
         ...result,
         peer_version: version,
         peer_flags: peerArgs({ kubeconfigPath: '<kubeconfig>', qps: scenario.qps }),
-        peer_qps: scenario.qps === 'raised' ? `raised: KUBE_CLIENT_QPS=${RAISED_QPS.KUBE_CLIENT_QPS} KUBE_CLIENT_BURST=${RAISED_QPS.KUBE_CLIENT_BURST}` : 'as shipped: client-go default, 5 requests/s, burst 10',
+        peer_qps:
+          scenario.qps === 'raised'
+            ? `raised: KUBE_CLIENT_QPS=${RAISED_QPS.KUBE_CLIENT_QPS} KUBE_CLIENT_BURST=${RAISED_QPS.KUBE_CLIENT_BURST}`
+            : 'as shipped: client-go default, 5 requests/s, burst 10',
         peer_tool: tool.name,
         // Requests to kube-apiserver per completed call (warm-up included; the operator's few count too).
-        api_requests_per_call: before !== null && after !== null && result.completed_total > 0 ? Math.round(((after - before) / result.completed_total) * 100) / 100 : null,
+        api_requests_per_call:
+          before !== null && after !== null && result.completed_total > 0 ? Math.round(((after - before) / result.completed_total) * 100) / 100 : null,
       });
     } finally {
       await peer.stop();

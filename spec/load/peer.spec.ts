@@ -42,7 +42,10 @@ describe('the peer command line and environment', () => {
   });
 
   it('reads the bench Cluster with resources_get by group/version and kind', () => {
-    expect(peerTool(CLUSTER)).toEqual({ name: 'resources_get', args: { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: 'default', name: 'bench-pg' } });
+    expect(peerTool(CLUSTER)).toEqual({
+      name: 'resources_get',
+      args: { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: 'default', name: 'bench-pg' },
+    });
   });
 
   it('runs the raised limiter at the main client count and the shipped one where its queue fits the deadline', () => {
@@ -114,7 +117,7 @@ describe("reading the peer's answer", () => {
 });
 
 describe('addOursRatios', () => {
-  it("sets each peer record against our streamable-session scenario at the main client count", () => {
+  it('sets each peer record against our streamable-session scenario at the main client count', () => {
     const records = [
       { name: 'streamable-session-50', group: 'main', rps: 2000, cpu_us_per_call: 400 },
       { name: 'peer-raised-qps-50', group: 'peer', rps: 500, cpu_us_per_call: 1000 },
@@ -127,7 +130,13 @@ describe('addOursRatios', () => {
   });
 
   it('leaves the ratios null when our scenario did not run', () => {
-    const records = [{ name: 'peer-raised-qps-50', group: 'peer', rps: 500, cpu_us_per_call: 1000 }] as { name: string; group: string; rps: number; cpu_us_per_call: number | null; [k: string]: unknown }[];
+    const records = [{ name: 'peer-raised-qps-50', group: 'peer', rps: 500, cpu_us_per_call: 1000 }] as {
+      name: string;
+      group: string;
+      rps: number;
+      cpu_us_per_call: number | null;
+      [k: string]: unknown;
+    }[];
     addOursRatios(records, 50);
     expect(records[0]).toMatchObject({ ours_scenario: null, ours_ratio: null, ours_cpu_ratio: null });
   });
