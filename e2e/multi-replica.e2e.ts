@@ -12,16 +12,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
 import { customObjects } from '../test-support/kube.js';
 import { waitFor } from '../test-support/wait.js';
-import {
-  createTestCa,
-  fetchTrusting,
-  nginxAvailable,
-  redisAvailable,
-  startNginx,
-  startRedis,
-  type Nginx,
-  type TestRedis,
-} from './helpers/replicas.js';
+import { fetchTrusting, nginxAvailable, startNginx, type Nginx } from './helpers/replicas.js';
+import { createTestCa } from '../test-support/pki.js';
+import { redisAvailable, startRedis, type TestRedis } from '../test-support/redis.js';
 import { startServerProcess, type ServerProcess } from '../test-support/server-process.js';
 
 const TOKEN = 'e2e-only-token-multi-replica-0123456789';

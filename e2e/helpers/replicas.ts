@@ -11,9 +11,6 @@ import { freePorts } from '../../local-cluster/ports.js';
 import { repoRoot, stopProcess } from '../../test-support/server-process.js';
 import { waitFor } from '../../test-support/wait.js';
 
-export { redisAvailable, startRedis, type TestRedis } from '../../spec/security/support/redis.js';
-export { createTestCa, type TestCa } from '../../spec/security/support/pki.js';
-
 export const NGINX_CONF = join(repoRoot, 'deploy/nginx/cnpg-mcp.conf');
 
 const nginxBinary = ['nginx', '/usr/sbin/nginx'].find((bin) => spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0);

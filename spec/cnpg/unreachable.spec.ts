@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadinessProbe } from '../../src/app/readiness.js';
 import type { ServerDeps } from '../../src/mcp/server.js';
 import { connectInMemory, testDeps } from '../../test-support/in-memory.js';
-import { createTestCa } from '../security/support/pki.js';
+import { createTestCa } from '../../test-support/pki.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnpg-mcp-unreachable-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseClient } from '../../test-support/sse-client.js';
+import { startServerProcess } from '../../test-support/server-process.js';
 import { deferred, waitFor } from '../../test-support/wait.js';
 import { depsWithCnpg, fakeCluster, startServer, stopAllServers } from '../../test-support/http-server.js';
 
@@ -84,18 +83,10 @@ describe('graceful shutdown', () => {
   });
 
   it('exits 0 on SIGTERM when run as `cnpg-mcp --transport http`', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--transport', 'http', '--port', '0'], {
-      env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig', CNPG_MCP_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
-    let log = '';
-    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log)?.[1], { what: 'the server to listen', timeoutMs: 15_000 });
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(log).toContain('"msg":"stopped"');
+    const server = await startServerProcess({ kubeconfigPath: '/nonexistent/kubeconfig', env: { CNPG_MCP_LOG_LEVEL: 'info' }, shutdownTimeoutSec: null });
+    cleanups.push(() => server.kill());
+    expect((await fetch(new URL('/healthz', server.url))).status).toBe(200);
+    expect(await server.stop()).toBe(0);
+    expect(server.log()).toContain('"msg":"stopped"');
   });
 });

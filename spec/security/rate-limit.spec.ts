@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registry } from '../../src/metrics.js';
 import { stopAllServers } from '../../test-support/http-server.js';
-import { redisAvailable, useTestRedis } from './support/redis.js';
+import { redisAvailable, useTestRedis } from '../../test-support/redis.js';
 import { TOKEN_A, TOKEN_B, UNKNOWN_TOKEN, bearer, startSecured } from './support/server.js';
 
 afterEach(() => stopAllServers());

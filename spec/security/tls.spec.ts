@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SseClient } from '../../test-support/sse-client.js';
 import { stopAllServers } from '../../test-support/http-server.js';
 import { waitFor } from '../../test-support/wait.js';
-import { createTestCa, type TestCa } from './support/pki.js';
+import { createTestCa, type TestCa } from '../../test-support/pki.js';
 import { createSecretDir, type SecretDir } from './support/secret-dir.js';
 import { TOKEN_A, bearer, connectWithToken, depsLoggingTo, startSecured } from './support/server.js';
 

@@ -8,7 +8,7 @@ import { createLogger } from '../../../src/log.js';
 import { SessionDirectory, replicaChannel, replicaKey, sessionKey, type DirectoryTimings } from '../../../src/relay/directory.js';
 import type { Session } from '../../../src/sessions/registry.js';
 import { waitFor } from '../../../test-support/wait.js';
-import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
+import { redisAvailable, useTestRedis } from '../../../test-support/redis.js';
 
 const timings: DirectoryTimings = { sessionTtlMs: 60_000, heartbeatTtlMs: 60_000, announceTimeoutMs: 500 };
 const session = (id: string): Session => ({ id, kind: 'sse', owner: 'token-user:alice' }) as Session;

@@ -12,7 +12,7 @@ import type { RunningHttpServer } from '../../../src/app/serve.js';
 import { SseClient, readUntil } from '../../../test-support/sse-client.js';
 import { depsWithCnpg, fakeCluster, stopAllServers } from '../../../test-support/http-server.js';
 import { waitFor } from '../../../test-support/wait.js';
-import { redisAvailable, useTestRedis } from '../../security/support/redis.js';
+import { redisAvailable, useTestRedis } from '../../../test-support/redis.js';
 import { TOKEN_A, TOKEN_B, bearer, openRawSession, postMcp, startSecured, type SecuredServer } from '../../security/support/server.js';
 
 const clusterCnpg = () => depsWithCnpg({ get: async (_kind: string, namespace: string, name: string) => fakeCluster(namespace, name) });
