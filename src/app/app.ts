@@ -7,8 +7,9 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../kit/deps.js';
-import { MESSAGES_PATH, SSE_PATH, deliverMessage, legacySseRoutes } from '../transports/legacy-sse.js';
-import { MCP_PATH, sessionRequest, streamableRoutes } from '../transports/streamable.js';
+import { deliverMessage, legacySseRoutes } from '../transports/legacy-sse.js';
+import { sessionRequest, streamableRoutes } from '../transports/streamable.js';
+import { ROUTES } from '../protocol/routes.js';
 import type { AuditSink } from '../guards/audit.js';
 import { requireJsonPost } from '../protocol/body.js';
 import { CallLimiter } from '../sessions/concurrency.js';
@@ -19,9 +20,8 @@ import type { HttpConfig } from '../config.js';
 import { declaredGuards, type Guard, type GuardContext } from '../guards/chain.js';
 import { healthRoutes } from './health.js';
 import { checkImpersonation } from '../sessions/impersonation.js';
-import { METRICS_PATH, httpMetrics, serveMetrics } from './metrics-route.js';
+import { httpMetrics, serveMetrics } from './metrics-route.js';
 import { ReadinessProbe, type ReadinessOptions } from './readiness.js';
-import { TARGET_PATHS } from '../relay/owner.js';
 import { SessionRelay, type RelayTimings } from '../relay/relay.js';
 import { HttpSecurity } from '../guards/security.js';
 import { forPathsUnder, sequence } from './sequence.js';
@@ -117,15 +117,15 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
         res.setHeader('X-Content-Type-Options', 'nosniff');
         next();
       },
-      forPathsUnder(['/health', '/readyz'], healthRoutes(probe, () => draining)),
-      forPathsUnder(['/.well-known/'], wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken })),
+      forPathsUnder([ROUTES.live[1], ROUTES.ready], healthRoutes(probe, () => draining)),
+      forPathsUnder([ROUTES.wellKnown], wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken })),
     ]),
   );
   app.use(sequence(guards.map((guard) => guard.handle)));
   // With --metrics-port, /metrics lives there (unauthenticated) and the main port has none.
-  if (config.metricsPort === undefined) app.get(METRICS_PATH, serveMetrics);
-  app.use(forPathsUnder([MCP_PATH], streamable.router));
-  app.use(forPathsUnder([SSE_PATH, MESSAGES_PATH], legacySseRoutes(ctx)));
+  if (config.metricsPort === undefined) app.get(ROUTES.metrics, serveMetrics);
+  app.use(forPathsUnder([ROUTES.mcp], streamable.router));
+  app.use(forPathsUnder([ROUTES.sse, ROUTES.messages], legacySseRoutes(ctx)));
   app.use(notFound);
   app.use(finalErrorHandler(logger));
 
@@ -170,8 +170,8 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
 function relayTarget(local: HttpContext): Express {
   const target = express();
   target.disable('x-powered-by');
-  target.post(TARGET_PATHS.sse, requireJsonPost, deliverMessage(local));
-  target.all(TARGET_PATHS.streamable, requireJsonPost, sessionRequest(local));
+  target.post(ROUTES.messages, requireJsonPost, deliverMessage(local));
+  target.all(ROUTES.mcp, requireJsonPost, sessionRequest(local));
   target.use(notFound);
   target.use(finalErrorHandler(local.logger));
   return target;

@@ -3,6 +3,7 @@
 //   /readyz: Kubernetes API and CNPG CRDs reachable, and not shutting down.
 import { Router, type RequestHandler } from 'express';
 import { methodNotAllowed } from '../protocol/errors.js';
+import { ROUTES } from '../protocol/routes.js';
 import type { ReadinessProbe } from './readiness.js';
 
 const PROBE_METHODS = ['GET', 'HEAD'] as const;
@@ -21,7 +22,7 @@ export function healthRoutes(probe: ReadinessProbe, isDraining: () => boolean): 
     res.status(503).json({ status: 'not ready', reason: state.reason });
   };
   // Express answers HEAD with the GET handler.
-  for (const path of ['/healthz', '/health']) router.route(path).get(alive).all(methodNotAllowed(PROBE_METHODS));
-  router.route('/readyz').get(ready).all(methodNotAllowed(PROBE_METHODS));
+  for (const path of ROUTES.live) router.route(path).get(alive).all(methodNotAllowed(PROBE_METHODS));
+  router.route(ROUTES.ready).get(ready).all(methodNotAllowed(PROBE_METHODS));
   return router;
 }

@@ -4,12 +4,11 @@
 import { createServer, type Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import { httpDuration, httpRequests, registry } from '../metrics.js';
-
-export const METRICS_PATH = '/metrics';
+import { ROUTES as PATHS } from '../protocol/routes.js';
 
 // Label values come from this fixed set: an attacker probing random paths must not be able to
 // grow the metric's cardinality.
-const ROUTES = new Set(['/mcp', '/sse', '/messages', METRICS_PATH, '/healthz', '/health', '/readyz', '/.well-known/oauth-protected-resource']);
+const ROUTES = new Set<string>([PATHS.mcp, PATHS.sse, PATHS.messages, PATHS.metrics, ...PATHS.live, PATHS.ready, PATHS.resourceMetadata]);
 const METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PATCH']);
 
 export const httpMetrics: RequestHandler = (req, res, next) => {
@@ -18,7 +17,7 @@ export const httpMetrics: RequestHandler = (req, res, next) => {
   // (on(), not once(): once() wraps the listener anew, and a stream may stay open for days).
   res.on('close', () => {
     const path = req.path.toLowerCase();
-    const route = ROUTES.has(path) ? path : path.startsWith('/.well-known/oauth-protected-resource/') ? '/.well-known/oauth-protected-resource' : 'other';
+    const route = ROUTES.has(path) ? path : path.startsWith(`${PATHS.resourceMetadata}/`) ? PATHS.resourceMetadata : 'other';
     const method = METHODS.has(req.method) ? req.method : 'other';
     httpRequests.inc({ route, method, status: String(res.statusCode) });
     httpDuration.observe({ route, method }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -34,7 +33,7 @@ export const serveMetrics: RequestHandler = async (_req, res) => {
 export async function startMetricsServer(port: number, host: string): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== METRICS_PATH) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    if (path !== PATHS.metrics) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     registry.metrics().then(
       (text) => res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }).end(text),

@@ -10,10 +10,9 @@ import { authConfigured, isLoopbackHost, type Config } from '../config.js';
 import { createHttpApp, type HttpAppHandle, type HttpAppOptions, type HttpConfig } from './app.js';
 import type { ContentWatcher } from '../guards/file-watch.js';
 import type { ServerDeps } from '../kit/deps.js';
-import { METRICS_PATH, startMetricsServer } from './metrics-route.js';
+import { startMetricsServer } from './metrics-route.js';
+import { ROUTES } from '../protocol/routes.js';
 import { loadTls, reloadTlsOnChange } from './tls.js';
-import { SSE_PATH } from '../transports/legacy-sse.js';
-import { MCP_PATH } from '../transports/streamable.js';
 
 export interface RunningHttpServer {
   /** http(s)://host:port, with the port actually bound (useful with port 0). */
@@ -105,7 +104,7 @@ export async function startHttpServer(deps: ServerDeps, config: HttpConfig, opti
     port,
     server,
     handle,
-    ...(metricsPort !== undefined ? { metricsUrl: `http://${host}:${metricsPort}${METRICS_PATH}` } : {}),
+    ...(metricsPort !== undefined ? { metricsUrl: `http://${host}:${metricsPort}${ROUTES.metrics}` } : {}),
     shutdown,
   };
 }
@@ -187,11 +186,11 @@ export async function serveHttp(config: Config, deps: ServerDeps): Promise<numbe
     {
       transport: 'http',
       url: running.url,
-      streamable: `${running.url}${MCP_PATH}`,
-      legacySse: `${running.url}${SSE_PATH}`,
+      streamable: `${running.url}${ROUTES.mcp}`,
+      legacySse: `${running.url}${ROUTES.sse}`,
       ...(running.metricsUrl ? { metrics: running.metricsUrl } : {}),
     },
-    `cnpg-mcp listening on ${running.url} (Streamable HTTP ${MCP_PATH}, legacy SSE ${SSE_PATH})`,
+    `cnpg-mcp listening on ${running.url} (Streamable HTTP ${ROUTES.mcp}, legacy SSE ${ROUTES.sse})`,
   );
 
   return new Promise<number>((resolve) => {

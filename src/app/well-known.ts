@@ -6,8 +6,8 @@ import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/serve
 import { Router, type RequestHandler } from 'express';
 import { REALM, resourceMetadataUrl } from '../guards/auth.js';
 import { methodNotAllowed, notFound } from '../protocol/errors.js';
+import { ROUTES } from '../protocol/routes.js';
 
-export const WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';
 /** RFC 8414 / RFC 9728 / OpenID discovery names, optionally path-aware (…/oauth-x/mcp), no dot segments. */
 const DISCOVERY_PATHS = /^\/\.well-known\/(oauth-[a-z-]+|openid-configuration)(\/[A-Za-z0-9_-]+)*\/?$/;
 
@@ -39,7 +39,7 @@ export function wellKnownRoutes(settings: ResourceMetadataSettings): Router {
     // Public metadata, readable by browser clients on any origin.
     res.set({ 'Cache-Control': 'max-age=300', 'Access-Control-Allow-Origin': '*' }).json(document);
   };
-  const paths = new Set([WELL_KNOWN_PATH, new URL(resourceMetadataUrl(settings.resourceUrl)).pathname]);
+  const paths = new Set([ROUTES.resourceMetadata, new URL(resourceMetadataUrl(settings.resourceUrl)).pathname]);
   for (const path of paths) router.route(path).get(serve).all(methodNotAllowed(['GET']));
   absent();
   return router;

@@ -7,6 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log.js';
 import { redactUrl } from './credentials.js';
+import { envelopeOf } from '../protocol/envelope.js';
+import { transportOf } from '../protocol/routes.js';
+import { notedSession } from '../protocol/session-note.js';
 import { principalOf } from '../sessions/principal.js';
 
 export type AuditSink = (line: string) => void;
@@ -95,13 +98,6 @@ export class AuditLog {
   }
 }
 
-export function transportOf(url: string): 'streamable' | 'sse' | 'http' {
-  const path = url.split('?')[0]!.toLowerCase();
-  if (path === '/mcp') return 'streamable';
-  if (path === '/sse' || path === '/messages') return 'sse';
-  return 'http';
-}
-
 /** A copy of `value` in which every property whose name looks secret reads "[redacted]". */
 export function redactArguments(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…[truncated]` : value;
@@ -109,11 +105,6 @@ export function redactArguments(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((v) => redactArguments(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redactArguments(v, depth + 1)]));
-}
-
-/** Where the audit guard finds a session id the request itself does not carry (a new SSE stream). */
-export function noteSession(res: Response, sessionId: string): void {
-  res.locals.auditSession = sessionId;
 }
 
 /**
@@ -130,9 +121,9 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
     // every response, which an idle stream keeps for as long as it stays open.
     res.on('close', () => {
       const principal = principalOf(req);
-      const rpc = describeBody(req.body);
+      const rpc = envelopeOf(req);
       // res.locals first: the transports note the session there, and req.query parses the URL anew on every read.
-      const session = req.header('mcp-session-id') ?? (res.locals.auditSession as string | undefined) ?? stringOr(req.query.sessionId) ?? headerOr(res.getHeader('mcp-session-id'));
+      const session = req.header('mcp-session-id') ?? notedSession(res) ?? stringOr(req.query.sessionId) ?? headerOr(res.getHeader('mcp-session-id'));
       audit.write({
         event: 'mcp_request',
         principal: principal?.id,
@@ -143,39 +134,16 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
         session,
         httpMethod: req.method,
         path,
-        method: rpc.method,
-        rpcId: rpc.rpcId,
-        tool: rpc.tool,
-        arguments: rpc.arguments,
+        method: rpc.methods.length ? rpc.methods.join(',') : undefined,
+        rpcId: rpc.onlyId,
+        tool: rpc.toolCall?.name,
+        arguments: rpc.toolCall ? redactArguments(rpc.toolCall.arguments) : undefined,
         status: res.statusCode,
         outcome: outcomeOf(res),
         durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
       });
     });
     next();
-  };
-}
-
-interface BodySummary {
-  method?: string;
-  rpcId?: string | number;
-  tool?: string;
-  arguments?: unknown;
-}
-
-type Message = { method?: unknown; id?: unknown; params?: { name?: unknown; arguments?: unknown } } | null | undefined;
-
-function describeBody(body: unknown): BodySummary {
-  if (body === undefined || body === null || typeof body !== 'object') return {};
-  const messages = (Array.isArray(body) ? body : [body]) as Message[];
-  const methods = messages.map((m) => (typeof m?.method === 'string' ? m.method : 'response'));
-  const call = messages.find((m) => m?.method === 'tools/call');
-  const id = messages.length === 1 ? messages[0]?.id : undefined;
-  return {
-    method: methods.join(','),
-    rpcId: typeof id === 'string' || typeof id === 'number' ? id : undefined,
-    tool: typeof call?.params?.name === 'string' ? call.params.name : undefined,
-    arguments: typeof call?.params?.name === 'string' ? redactArguments(call.params.arguments ?? {}) : undefined,
   };
 }
 

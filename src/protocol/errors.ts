@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../log.js';
 
-type JsonRpcId = string | number | null;
+import type { JsonRpcId } from './envelope.js';
 
 export function sendJsonRpcError(
   res: Response,
@@ -18,12 +18,6 @@ export function sendJsonRpcError(
     .status(status)
     .set({ 'Cache-Control': 'no-store', ...headers })
     .json({ jsonrpc: '2.0', error: { code, message }, id });
-}
-
-/** The id of a JSON-RPC request body, when it has a usable one; null otherwise. */
-export function requestIdOf(body: unknown): JsonRpcId {
-  const id = (body as { id?: unknown } | undefined)?.id;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 export const refuse = {

@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.js';
-import { refuse, requestIdOf, sendJsonRpcError } from '../protocol/errors.js';
+import { envelopeOf, type JsonRpcId } from '../protocol/envelope.js';
+import { refuse, sendJsonRpcError } from '../protocol/errors.js';
 import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import type { SessionKind } from '../sessions/registry.js';
 import { RelayCodecError, forwardedRequestHeaders, type OwnerBound, type RelayRequest, type ReplyFrame } from './codec.js';
@@ -60,7 +61,7 @@ export class RelayForwarder {
 
   async forward(req: Request, res: Response, kind: SessionKind, sessionId: string): Promise<void> {
     const { directory, replica } = this.options;
-    const rpcId = requestIdOf(req.body);
+    const rpcId = envelopeOf(req).replyId;
     const count = (outcome: Outcome) => relayedRequests.inc({ role: 'forwarded', transport: kind, outcome });
     if (this.options.isDraining()) {
       count('draining');
@@ -197,11 +198,11 @@ export class RelayForwarder {
   }
 }
 
-function unavailable(res: Response, rpcId: ReturnType<typeof requestIdOf>): void {
+function unavailable(res: Response, rpcId: JsonRpcId): void {
   sendJsonRpcError(res, 503, -32000, 'Server busy: the session relay is unavailable, try again later', rpcId, { 'Retry-After': '1' });
 }
 
-function answerFailure(res: Response, outcome: Outcome, headSent: boolean, rpcId: ReturnType<typeof requestIdOf>): void {
+function answerFailure(res: Response, outcome: Outcome, headSent: boolean, rpcId: JsonRpcId): void {
   if (outcome === 'ok' || outcome === 'client_gone' || res.writableEnded || res.destroyed) return;
   // Past the head the status is gone: cutting the stream is the only honest signal left.
   if (headSent || res.headersSent) return void res.destroy();

@@ -7,13 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
+import { ROUTES } from '../protocol/routes.js';
 import { setPrincipal, toAuthInfo, type Principal } from '../sessions/principal.js';
 import { MAX_CHUNK_BYTES, forwardedRequestHeaders, forwardedResponseHeaders, type RelayFailure, type RelayRequest, type ReplyFrame } from './codec.js';
 import { Injector } from './inject.js';
 import { relayedRequests, relaysInFlight } from './metrics.js';
-
-/** Where the target app serves the session routes of each transport (the public paths, for fidelity). */
-export const TARGET_PATHS = { sse: '/messages', streamable: '/mcp' } as const;
 
 // Carries the ticket from serve() to enter(). Only inject() reaches the in-process server, so no
 // client can ever send it.
@@ -74,7 +72,7 @@ export class RelayOwner {
     this.tickets.set(ticket, { principal: frame.principal, body });
     const exchange = this.injector.inject({
       method: frame.method,
-      path: frame.kind === 'sse' ? `${TARGET_PATHS.sse}?sessionId=${encodeURIComponent(frame.sessionId)}` : TARGET_PATHS.streamable,
+      path: frame.kind === 'sse' ? `${ROUTES.messages}?sessionId=${encodeURIComponent(frame.sessionId)}` : ROUTES.mcp,
       headers: {
         ...forwardedRequestHeaders(frame.headers),
         ...(frame.kind === 'streamable' ? { 'mcp-session-id': frame.sessionId } : {}),

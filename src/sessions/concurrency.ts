@@ -1,7 +1,6 @@
 // --max-concurrent-calls: tool calls running at once in this process. Every tool call holds the
 // Kubernetes API, the event loop and memory; past the limit a call is refused at once (503 with
 // a JSON-RPC error and Retry-After) instead of queueing behind the others.
-import type { RequestId } from '@modelcontextprotocol/server';
 import { callsRefused } from '../metrics.js';
 
 // No limit: nothing to count, hold or release. Shared, never written to.
@@ -38,13 +37,4 @@ export class CallLimiter {
       };
     });
   }
-}
-
-/** The ids of the tools/call requests in a POST body (one message or a batch). */
-export function toolCallIds(body: unknown): RequestId[] {
-  const messages: unknown[] = Array.isArray(body) ? body : [body];
-  return messages.flatMap((m) => {
-    const { method, id } = (m ?? {}) as { method?: unknown; id?: unknown };
-    return method === 'tools/call' && (typeof id === 'string' || typeof id === 'number') ? [id] : [];
-  });
 }

@@ -8,24 +8,22 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { Router, type Request, type RequestHandler } from 'express';
 import { observeTransport } from '../sessions/activity.js';
-import { noteSession } from '../guards/audit.js';
 import { requireJsonPost } from '../protocol/body.js';
-import { toolCallIds } from '../sessions/concurrency.js';
-import { jsonRpcKind } from '../protocol/envelope.js';
+import { envelopeOf } from '../protocol/envelope.js';
 import type { HttpContext } from '../sessions/context.js';
-import { methodNotAllowed, refuse, requestIdOf } from '../protocol/errors.js';
+import { methodNotAllowed, refuse } from '../protocol/errors.js';
+import { ROUTES } from '../protocol/routes.js';
+import { noteSession } from '../protocol/session-note.js';
 import { depsForPrincipal } from '../sessions/impersonation.js';
 import { startKeepalive, stopKeepalive } from './keepalive.js';
 import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import { createServer } from '../mcp/server.js';
 
-export const SSE_PATH = '/sse';
-export const MESSAGES_PATH = '/messages';
 
 export function legacySseRoutes(ctx: HttpContext): Router {
   const router = Router();
-  router.route(SSE_PATH).get(openStream(ctx)).all(methodNotAllowed(['GET']));
-  router.route(MESSAGES_PATH).post(requireJsonPost, deliverMessage(ctx)).all(methodNotAllowed(['POST']));
+  router.route(ROUTES.sse).get(openStream(ctx)).all(methodNotAllowed(['GET']));
+  router.route(ROUTES.messages).post(requireJsonPost, deliverMessage(ctx)).all(methodNotAllowed(['POST']));
   return router;
 }
 
@@ -39,7 +37,7 @@ function openStream(ctx: HttpContext): RequestHandler {
     // nginx and similar proxies buffer responses unless told not to; a buffered stream is a dead one.
     res.setHeader('X-Accel-Buffering', 'no');
     // The transport names the session with crypto.randomUUID(): 122 random bits.
-    const transport = new SSEServerTransport(MESSAGES_PATH, res);
+    const transport = new SSEServerTransport(ROUTES.messages, res);
     const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
     const session = ctx.sessions.open(transport.sessionId, 'sse', principal.key, transport, () => server.close());
     if (!session) return refuse.tooManySessions(res);
@@ -83,14 +81,14 @@ export function deliverMessage(ctx: HttpContext): RequestHandler {
     noteSession(res, sessionId);
     const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
     if (!session && ctx.relay) return ctx.relay.forward(req, res, 'sse', sessionId);
-    if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
+    const envelope = envelopeOf(req);
+    if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, envelope.replyId);
     // Checked here so a bad message never reaches the SDK's answer, which echoes the body.
-    const kind = jsonRpcKind(req.body);
-    if (kind === undefined) return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', requestIdOf(req.body));
+    if (envelope.kind === undefined) return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', envelope.replyId);
     const message = req.body as JSONRPCMessage;
-    if (ctx.isDraining() && kind === 'request') return refuse.shuttingDown(res, requestIdOf(message));
+    if (ctx.isDraining() && envelope.kind === 'request') return refuse.shuttingDown(res, envelope.replyId);
     // A tool call holds a slot of --max-concurrent-calls until its answer goes out on the stream.
-    const [callId] = toolCallIds(message);
+    const [callId] = envelope.toolCallIds;
     const slots = ctx.calls.acquire(callId === undefined ? 0 : 1);
     if (!slots) return refuse.tooManyCalls(res, callId);
     for (const release of slots) {

@@ -27,7 +27,7 @@ import type { Request, Response } from 'express';
 import { Deadlines } from './deadlines.js';
 import { sendJsonRpcError } from '../protocol/errors.js';
 import { MemoryEventStore, PRIMING } from './event-store.js';
-import { jsonRpcKind } from '../protocol/envelope.js';
+import { envelopeOf, parseEnvelope } from '../protocol/envelope.js';
 import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from './keepalive.js';
 
 /** The SDK's bound on one batch, kept so both transports refuse the same bodies. */
@@ -176,7 +176,8 @@ export class StreamableSessionTransport implements Transport {
     if (messages.length === 0 || messages.length > MAX_BATCH) {
       return sendJsonRpcError(res, 400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
     }
-    const kinds = messages.map(jsonRpcKind);
+    // The body the request carried in (the route hands it on unchanged): its envelope is already parsed.
+    const kinds = (body === req.body ? envelopeOf(req) : parseEnvelope(body)).kinds;
     if (kinds.includes(undefined)) return sendJsonRpcError(res, 400, -32700, 'Parse error: Invalid JSON-RPC message');
 
     const initialize = messages.find((m, i) => kinds[i] === 'request' && (m as { method: string }).method === 'initialize');

@@ -8,7 +8,7 @@
 // entry runs, so the routing cannot disagree with it).
 // A session belongs to the principal that opened it: anyone else's requests with its
 // Mcp-Session-Id get 404, exactly as for an unknown session (issue #5). With --redis-url a request
-// for a session held by another replica is relayed there (src/http/relay/, issue #6): POST, DELETE
+// for a session held by another replica is relayed there (src/relay/, issue #6): POST, DELETE
 // and the GET stream alike, so any replica serves any session.
 import { randomUUID } from 'node:crypto';
 import { toNodeHandler } from '@modelcontextprotocol/node';
@@ -22,16 +22,16 @@ import {
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { observeTransport } from '../sessions/activity.js';
 import { requireJsonPost } from '../protocol/body.js';
-import { toolCallIds } from '../sessions/concurrency.js';
 import type { HttpContext } from '../sessions/context.js';
-import { methodNotAllowed, refuse, requestIdOf, sendJsonRpcError } from '../protocol/errors.js';
+import { envelopeOf } from '../protocol/envelope.js';
+import { methodNotAllowed, refuse, sendJsonRpcError } from '../protocol/errors.js';
+import { ROUTES } from '../protocol/routes.js';
 import { depsForPrincipal } from '../sessions/impersonation.js';
 import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../sessions/principal.js';
 import type { Session } from '../sessions/registry.js';
 import { createServer } from '../mcp/server.js';
 import { StreamableSessionTransport } from './session-transport.js';
 
-export const MCP_PATH = '/mcp';
 const MCP_METHODS = ['GET', 'POST', 'DELETE'] as const;
 
 export interface StreamableRoutes {
@@ -57,11 +57,13 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
     const sessionId = req.header('mcp-session-id');
     if (sessionId !== undefined) return serveSession(ctx, sessionId, req, res);
     if (req.method === 'POST' && !(await isLegacyRequest(headersOnlyRequest(req), req.body))) {
-      if (ctx.isDraining()) return refuse.shuttingDown(res, requestIdOf(req.body));
+      const envelope = envelopeOf(req);
+      if (ctx.isDraining()) return refuse.shuttingDown(res, envelope.replyId);
       // A session-less exchange is over when its response is: its tool-call slots go with it.
-      const slots = ctx.calls.acquire(toolCallIds(req.body).length);
-      if (!slots) return refuse.tooManyCalls(res, requestIdOf(req.body));
-      const done = isListen(req.body) ? () => {} : ctx.sessions.beginExchange();
+      const slots = ctx.calls.acquire(envelope.toolCallIds.length);
+      if (!slots) return refuse.tooManyCalls(res, envelope.replyId);
+      // A 2026 `subscriptions/listen` stream stays open by design: it is not an in-flight call to wait for.
+      const done = envelope.method === 'subscriptions/listen' ? () => {} : ctx.sessions.beginExchange();
       const finish = () => {
         done();
         for (const release of slots) release();
@@ -75,12 +77,12 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
       return;
     }
     if (req.method === 'POST' && isInitializeRequest(req.body)) return openSession(ctx, req, res, keepAliveMs);
-    refuse.invalidRequest(res, 'an Mcp-Session-Id header is required (send initialize first)', requestIdOf(req.body));
+    refuse.invalidRequest(res, 'an Mcp-Session-Id header is required (send initialize first)', envelopeOf(req).replyId);
   };
 
   const router = Router();
   router
-    .route(MCP_PATH)
+    .route(ROUTES.mcp)
     .post(requireJsonPost, handle)
     .get(handle)
     .delete(handle)
@@ -92,7 +94,7 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
 export function sessionRequest(ctx: HttpContext): RequestHandler {
   return async (req, res) => {
     const sessionId = req.header('mcp-session-id');
-    if (sessionId === undefined) return refuse.invalidRequest(res, 'an Mcp-Session-Id header is required', requestIdOf(req.body));
+    if (sessionId === undefined) return refuse.invalidRequest(res, 'an Mcp-Session-Id header is required', envelopeOf(req).replyId);
     await serveSession(ctx, sessionId, req, res);
   };
 }
@@ -100,9 +102,9 @@ export function sessionRequest(ctx: HttpContext): RequestHandler {
 async function serveSession(ctx: HttpContext, sessionId: string, req: Request, res: Response): Promise<void> {
   const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
   if (!session && ctx.relay) return ctx.relay.forward(req, res, 'streamable', sessionId);
-  if (!(session?.transport instanceof StreamableSessionTransport)) return refuse.sessionNotFound(res, requestIdOf(req.body));
+  if (!(session?.transport instanceof StreamableSessionTransport)) return refuse.sessionNotFound(res, envelopeOf(req).replyId);
   if (!protocolVersionAccepted(req, res)) return;
-  if (ctx.isDraining() && req.method === 'POST' && carriesRequest(req.body)) return refuse.shuttingDown(res, requestIdOf(req.body));
+  if (ctx.isDraining() && req.method === 'POST' && envelopeOf(req).carriesRequest) return refuse.shuttingDown(res, envelopeOf(req).replyId);
   if (req.method === 'POST' && !holdCallSlots(ctx, session, req, res)) return;
   await session.transport.handleRequest(req, res, req.body);
 }
@@ -112,10 +114,10 @@ async function serveSession(ctx: HttpContext, sessionId: string, req: Request, r
  * answered (on whichever stream); refuses the whole POST with 503 when they do not all fit.
  */
 function holdCallSlots(ctx: HttpContext, session: Session, req: Request, res: Response): boolean {
-  const ids = toolCallIds(req.body);
+  const { toolCallIds: ids, replyId } = envelopeOf(req);
   const slots = ctx.calls.acquire(ids.length);
   if (!slots) {
-    refuse.tooManyCalls(res, requestIdOf(req.body));
+    refuse.tooManyCalls(res, replyId);
     return false;
   }
   slots.forEach((release, i) => {
@@ -128,11 +130,11 @@ function holdCallSlots(ctx: HttpContext, session: Session, req: Request, res: Re
 
 async function openSession(ctx: HttpContext, req: Request, res: Response, keepAliveMs: number): Promise<void> {
   if (!protocolVersionAccepted(req, res)) return;
-  if (ctx.isDraining()) return refuse.shuttingDown(res, requestIdOf(req.body));
+  if (ctx.isDraining()) return refuse.shuttingDown(res, envelopeOf(req).replyId);
   const principal = principalOf(req) ?? ANONYMOUS;
   const noRoom = ctx.sessions.roomFor(principal.key);
-  if (noRoom === 'principal_full') return refuse.tooManyPrincipalSessions(res, requestIdOf(req.body));
-  if (noRoom) return refuse.tooManySessions(res, requestIdOf(req.body));
+  if (noRoom === 'principal_full') return refuse.tooManyPrincipalSessions(res, envelopeOf(req).replyId);
+  if (noRoom) return refuse.tooManySessions(res, envelopeOf(req).replyId);
   // The id is chosen here, not by the transport, so the slot can be held before initialize runs.
   // crypto.randomUUID(): 122 random bits, unguessable (a session id is not a credential here —
   // requests are authenticated and sessions bound to their principal — but it must not be
@@ -141,7 +143,7 @@ async function openSession(ctx: HttpContext, req: Request, res: Response, keepAl
   const transport = new StreamableSessionTransport({ sessionId: id, keepAliveMs });
   const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
   const session = ctx.sessions.open(id, 'streamable', principal.key, transport, () => server.close());
-  if (!session) return refuse.tooManySessions(res, requestIdOf(req.body));
+  if (!session) return refuse.tooManySessions(res, envelopeOf(req).replyId);
   observeTransport(transport, session.activity);
   transport.onclose = () => ctx.sessions.remove(id);
   try {
@@ -165,19 +167,8 @@ async function openSession(ctx: HttpContext, req: Request, res: Response, keepAl
 function protocolVersionAccepted(req: Request, res: Response): boolean {
   const version = req.header('mcp-protocol-version');
   if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return true;
-  sendJsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, requestIdOf(req.body));
+  sendJsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, envelopeOf(req).replyId);
   return false;
-}
-
-/** Whether a POST body holds at least one request (as opposed to only notifications or responses). */
-function carriesRequest(body: unknown): boolean {
-  const messages: unknown[] = Array.isArray(body) ? body : [body];
-  return messages.some((m) => typeof (m as { method?: unknown })?.method === 'string' && (m as { id?: unknown }).id !== undefined);
-}
-
-/** A 2026 `subscriptions/listen` stream stays open by design: it is not an in-flight call to wait for. */
-function isListen(body: unknown): boolean {
-  return (body as { method?: unknown } | undefined)?.method === 'subscriptions/listen';
 }
 
 /**
