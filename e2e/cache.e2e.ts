@@ -35,11 +35,14 @@ afterAll(async () => {
 describe('watch cache', () => {
   it('serves 1,000 reads from 100 simulated clients with at most 5 API requests', async () => {
     // Warm up: the first read starts the watch; wait until reads are hits.
-    await waitFor(async () => {
-      const before = await cacheHits();
-      await client.list('cluster', ns);
-      return (await cacheHits()) > before;
-    }, { timeoutMs: 20_000, what: 'the cluster watch to sync' });
+    await waitFor(
+      async () => {
+        const before = await cacheHits();
+        await client.list('cluster', ns);
+        return (await cacheHits()) > before;
+      },
+      { timeoutMs: 20_000, what: 'the cluster watch to sync' },
+    );
 
     const before = await apiRequests();
     const clients = Array.from({ length: 100 }, (_, i) => i);

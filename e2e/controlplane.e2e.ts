@@ -101,10 +101,9 @@ describe('the operator, given a new Cluster', () => {
   });
 
   it('creates the PVC -1 and the Job -1-initdb of the first instance', async () => {
-    const pvc = await waitFor(
-      () => core().readNamespacedPersistentVolumeClaim({ name: `${name}-1`, namespace: namespace() }),
-      { what: `PersistentVolumeClaim ${namespace()}/${name}-1` },
-    );
+    const pvc = await waitFor(() => core().readNamespacedPersistentVolumeClaim({ name: `${name}-1`, namespace: namespace() }), {
+      what: `PersistentVolumeClaim ${namespace()}/${name}-1`,
+    });
     expect(pvc.spec?.resources?.requests?.storage).toBe('1Gi');
     expect(pvc.metadata?.labels?.['cnpg.io/pvcRole']).toBe('PG_DATA');
     expectControlledBy(name, pvc.metadata);
@@ -116,17 +115,20 @@ describe('the operator, given a new Cluster', () => {
     expectControlledBy(name, job.metadata);
   });
 
-  it.skipIf(podsCanRun())(`stops at phase "Setting up primary" with no pods to run${podsCanRun() ? ' [API-only behaviour: skipped because pods run here]' : ''}`, async () => {
-    const reconciled = await waitFor(
-      async () => {
-        const object = await customObjects(e2eKubeConfig()).get('Cluster', namespace(), name);
-        return object.status?.phase === 'Setting up primary' && object;
-      },
-      { what: `Cluster ${namespace()}/${name} to reach phase "Setting up primary"` },
-    );
-    expect(reconciled.status?.targetPrimary).toBe(`${name}-1`);
-    expect(reconciled.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False' }));
-  });
+  it.skipIf(podsCanRun())(
+    `stops at phase "Setting up primary" with no pods to run${podsCanRun() ? ' [API-only behaviour: skipped because pods run here]' : ''}`,
+    async () => {
+      const reconciled = await waitFor(
+        async () => {
+          const object = await customObjects(e2eKubeConfig()).get('Cluster', namespace(), name);
+          return object.status?.phase === 'Setting up primary' && object;
+        },
+        { what: `Cluster ${namespace()}/${name} to reach phase "Setting up primary"` },
+      );
+      expect(reconciled.status?.targetPrimary).toBe(`${name}-1`);
+      expect(reconciled.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False' }));
+    },
+  );
 
   it.skipIf(!podsCanRun())(`becomes healthy${podsCanRun() ? '' : ` ${skipReasonNoPods()}`}`, { timeout: 600_000 }, async () => {
     const healthy = await waitFor(
@@ -180,9 +182,7 @@ describe('an invalid Cluster', () => {
     });
   } else {
     it('with storage.size "lots" is rejected by the operator webhook with 422, naming spec.storage.size', async () => {
-      const error = await rejectionOf(
-        customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster('lots', { storage: { size: 'lots' } })),
-      );
+      const error = await rejectionOf(customObjects(e2eKubeConfig()).create('Cluster', namespace(), cluster('lots', { storage: { size: 'lots' } })));
       expect(error.code).toBe(422);
       expect(error.message).toMatch(/spec\.storage\.size/);
     });

@@ -26,7 +26,7 @@ describe('concurrent writers of one cluster', () => {
     const results = await Promise.all(names.map((role_name) => mcp.call('create_postgres_role', { cluster_name: 'pgc', role_name }, { timeout: 60_000 })));
     const failed = results.map((r, i) => ({ role: names[i], ...r })).filter((r) => r.isError);
     expect(failed.map((f) => `${f.role}: ${f.text}`)).toEqual([]);
-    const stored = ((await api.get('clusters', 'pgc'))?.spec.managed.roles as { name: string }[]).map((r) => r.name).sort();
+    const stored = ((await api.get('clusters', 'pgc'))!.spec.managed.roles as { name: string }[]).map((r) => r.name).sort();
     expect(stored).toEqual(names);
     for (const role of names) expect(await api.secret(`pgc-role-${role.replace(/_/g, '-')}`), role).toBeDefined();
   }, 90_000);

@@ -41,7 +41,11 @@ describe('HTTP probes against the real API server', () => {
 
 describe.each(Object.entries(clients))('tools over %s', (label, make) => {
   let client: Client;
-  const name = `pg-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 30).replace(/-$/, '')}`;
+  const name = `pg-${label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 30)
+    .replace(/-$/, '')}`;
 
   beforeAll(async () => {
     const { transport, options } = make(server.url.origin);

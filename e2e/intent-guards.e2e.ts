@@ -61,7 +61,12 @@ describe('promote_cluster_instance refuses as kubectl cnpg promote does, and wri
     const r = await mcp.call('promote_cluster_instance', { name: 'pgp', instance: 'pgp-2' });
     expect(r.isError, r.text).toBe(false);
     const stored = await api.get('clusters', 'pgp');
-    expect(stored?.status).toMatchObject({ currentPrimary: 'pgp-1', targetPrimary: 'pgp-2', phase: 'Switchover in progress', phaseReason: 'Switching over to pgp-2' });
+    expect(stored?.status).toMatchObject({
+      currentPrimary: 'pgp-1',
+      targetPrimary: 'pgp-2',
+      phase: 'Switchover in progress',
+      phaseReason: 'Switching over to pgp-2',
+    });
     await expectRefusal('pgp-2', /pgp-2 is already the target primary/);
     await fixtures.instancePod('pgp', 'pgp-4', true);
     await expectRefusal('pgp-4', /a switchover of .* to pgp-2 is already in progress/);
@@ -133,7 +138,9 @@ describe('a failed update_postgres_role changes nothing (item 3)', () => {
   let limited: StdioSession;
 
   beforeAll(async () => {
-    await fixtures.frozenCluster('pgu', { managed: { roles: [{ name: 'app_user', ensure: 'present', login: true, passwordSecret: { name: 'pgu-role-app-user' } }] } });
+    await fixtures.frozenCluster('pgu', {
+      managed: { roles: [{ name: 'app_user', ensure: 'present', login: true, passwordSecret: { name: 'pgu-role-app-user' } }] },
+    });
     await core.createNamespacedSecret({
       namespace: ns,
       body: { metadata: { name: 'pgu-role-app-user' }, type: 'kubernetes.io/basic-auth', stringData: { username: 'app_user', password: 'the-old-password-1' } },
@@ -152,7 +159,11 @@ describe('a failed update_postgres_role changes nothing (item 3)', () => {
     });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
-      body: { metadata: { name: LIMITED_USER }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: LIMITED_USER }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: LIMITED_USER }] },
+      body: {
+        metadata: { name: LIMITED_USER },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: LIMITED_USER },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: LIMITED_USER }],
+      },
     });
     // The admin credentials, impersonating that user (kubeconfig `as`).
     const kc = new KubeConfig();
@@ -165,10 +176,17 @@ describe('a failed update_postgres_role changes nothing (item 3)', () => {
     writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
     const probe = new KubeConfig();
     probe.loadFromFile(path);
-    await waitFor(() => probe.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: ns, name: 'pgu-role-app-user' }).then(() => true), {
-      what: 'the impersonated identity to be authorized',
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      () =>
+        probe
+          .makeApiClient(CoreV1Api)
+          .readNamespacedSecret({ namespace: ns, name: 'pgu-role-app-user' })
+          .then(() => true),
+      {
+        what: 'the impersonated identity to be authorized',
+        timeoutMs: 30_000,
+      },
+    );
     limited = await startStdioServer(path, ['--namespace', ns]);
     sessions.push(limited);
   });
@@ -185,8 +203,18 @@ describe('a failed update_postgres_role changes nothing (item 3)', () => {
   });
 
   it('a password for a role with no Secret yet creates none when the call fails', async () => {
-    await fixtures.patchClusterSpec('pgu', { managed: { roles: [{ name: 'app_user', ensure: 'present', login: true, passwordSecret: { name: 'pgu-role-app-user' } }, { name: 'report', ensure: 'present' }] } });
-    await waitFor(async () => (await limited.call('list_postgres_roles', { cluster_name: 'pgu' })).text.includes('report'), { what: 'the new role to be listed', timeoutMs: 10_000 });
+    await fixtures.patchClusterSpec('pgu', {
+      managed: {
+        roles: [
+          { name: 'app_user', ensure: 'present', login: true, passwordSecret: { name: 'pgu-role-app-user' } },
+          { name: 'report', ensure: 'present' },
+        ],
+      },
+    });
+    await waitFor(async () => (await limited.call('list_postgres_roles', { cluster_name: 'pgu' })).text.includes('report'), {
+      what: 'the new role to be listed',
+      timeoutMs: 10_000,
+    });
     const r = await limited.call('update_postgres_role', { cluster_name: 'pgu', role_name: 'report', password: 'a-new-password-123' });
     expect(r.isError, r.text).toBe(true);
     expect(await api.secret('pgu-role-report')).toBeUndefined();

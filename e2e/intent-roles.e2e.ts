@@ -17,7 +17,10 @@ beforeAll(async () => {
   ns = await createTestNamespace('intent-roles');
   api = objectReader(e2eKubeConfig(), ns);
   await intentFixtures(ns).frozenCluster('pgd', { managed: { roles: [MANAGED] } });
-  await customObjects(e2eKubeConfig()).create('DatabaseRole', ns, { metadata: { name: 'pgd-reporter' }, spec: { cluster: { name: 'pgd' }, name: 'reporter', login: true, ensure: 'present' } });
+  await customObjects(e2eKubeConfig()).create('DatabaseRole', ns, {
+    metadata: { name: 'pgd-reporter' },
+    spec: { cluster: { name: 'pgd' }, name: 'reporter', login: true, ensure: 'present' },
+  });
   mcp = await startStdioServer(inject('kubeconfigPath'), ['--namespace', ns]);
 });
 afterAll(async () => mcp?.close());
@@ -56,10 +59,16 @@ describe('DatabaseRole objects beside spec.managed.roles', () => {
     expect(r.isError, r.text).toBe(false);
     expect(r.text).toContain('DatabaseRole pgd-reporter deleted with databaseRoleReclaimPolicy=delete');
     // The operator's finalizer may keep it a moment, marked for deletion, with the policy set.
-    await waitFor(async () => {
-      const left = await api.get('databaseroles', 'pgd-reporter');
-      return left === undefined || ((left.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined && left.spec.databaseRoleReclaimPolicy === 'delete');
-    }, { what: 'DatabaseRole pgd-reporter to be deleted', timeoutMs: 10_000 });
+    await waitFor(
+      async () => {
+        const left = await api.get('databaseroles', 'pgd-reporter');
+        return (
+          left === undefined ||
+          ((left.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined && left.spec.databaseRoleReclaimPolicy === 'delete')
+        );
+      },
+      { what: 'DatabaseRole pgd-reporter to be deleted', timeoutMs: 10_000 },
+    );
     expect((await api.get('clusters', 'pgd'))?.spec.managed.roles).toEqual(before);
   });
 });

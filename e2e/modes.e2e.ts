@@ -43,7 +43,7 @@ describe('modes', () => {
     expect((await objectReader(e2eKubeConfig(), other).get('clusters', 'pg-other'))?.spec.instances).toBe(1);
     const list = await s.call('list_postgres_clusters', { all_namespaces: true });
     expect(list.isError, list.text).toBe(false);
-    expect((list.data?.clusters as { name: string }[]).map((c) => c.name)).not.toContain('pg-other');
+    expect((list.data!.clusters as { name: string }[]).map((c) => c.name)).not.toContain('pg-other');
   });
 
   it('--disable-destructive drops delete tools', async () => {

@@ -21,7 +21,6 @@ let mcp: StdioSession;
 let ns: string;
 let core: CoreV1Api;
 
-
 const instancePods = async (): Promise<V1Pod[]> =>
   (await core.listNamespacedPod({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG},cnpg.io/podRole=instance` })).items;
 const podReady = (pod: V1Pod | undefined) => pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
@@ -34,7 +33,10 @@ const status = async () => {
 const primary = async () => (await cluster()).status?.currentPrimary as string;
 const replicas = async () => {
   const current = await primary();
-  return (await instancePods()).map((p) => p.metadata!.name!).filter((name) => name !== current).sort();
+  return (await instancePods())
+    .map((p) => p.metadata!.name!)
+    .filter((name) => name !== current)
+    .sort();
 };
 /** PostgreSQL's own start time: changes only when the postmaster restarts. */
 const startedAt = (pod: string) => psql(ns, pod, 'SELECT pg_postmaster_start_time()');
@@ -118,10 +120,11 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
     it('create_postgres_database: the database exists with its owner', async () => {
       const r = await mcp.call('create_postgres_database', { cluster_name: PG, database_name: 'shop', owner: 'app' });
       expect(r.isError, r.text).toBe(false);
-      const owner = await waitFor(
-        () => psql(ns, `${PG}-1`, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shop'"),
-        { timeoutMs: 120_000, intervalMs: 2_000, what: 'database shop in PostgreSQL' },
-      );
+      const owner = await waitFor(() => psql(ns, `${PG}-1`, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shop'"), {
+        timeoutMs: 120_000,
+        intervalMs: 2_000,
+        what: 'database shop in PostgreSQL',
+      });
       expect(owner).toBe('app');
     });
 
@@ -168,7 +171,7 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       const r = await mcp.call('get_connection_info', { name: PG, include_credentials: true });
       expect(r.isError, r.text).toBe(false);
       const data = r.data as { services: { read_write: string }; port: number; database: string; credentials: { username: string; password: string } };
-      const answer = await psql(ns, `${PG}-2`, 'SELECT current_user || \'@\' || current_database()', {
+      const answer = await psql(ns, `${PG}-2`, "SELECT current_user || '@' || current_database()", {
         host: data.services.read_write,
         port: data.port,
         user: data.credentials.username,
@@ -247,7 +250,9 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       expect(after.status?.phase).toBe(before.status?.phase);
     });
 
-    it('promote_cluster_instance: the operator completes it and the old primary is a replica; a second one meanwhile is refused', { timeout: OPERATION_MS }, async () => {
+    it('promote_cluster_instance: the operator completes it and the old primary is a replica; a second one meanwhile is refused', {
+      timeout: OPERATION_MS,
+    }, async () => {
       const old = await primary();
       const [target] = await replicas();
       const r = await mcp.call('promote_cluster_instance', { name: PG, instance: target });
@@ -255,7 +260,11 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       const second = await mcp.call('promote_cluster_instance', { name: PG, instance: old });
       expect(second.isError, second.text).toBe(true);
       expect((await cluster()).status?.targetPrimary).toBe(target);
-      await waitFor(async () => (await status()).current_primary === target, { timeoutMs: OPERATION_MS, intervalMs: 2_000, what: `${target} to become the primary` });
+      await waitFor(async () => (await status()).current_primary === target, {
+        timeoutMs: OPERATION_MS,
+        intervalMs: 2_000,
+        what: `${target} to become the primary`,
+      });
       await waitHealthy('the cluster healthy after the switchover');
       expect(await inRecovery(target!)).toBe(false);
       await waitFor(() => inRecovery(old), { timeoutMs: 120_000, intervalMs: 2_000, what: `${old} to follow as a replica` });
@@ -284,10 +293,13 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       const r = await mcp.call('restart_postgres_cluster', { name: PG });
       expect(r.isError, r.text).toBe(false);
       for (const pod of pods) {
-        await waitFor(async () => {
-          const now = await startedAt(pod).catch(() => undefined);
-          return now !== undefined && now !== before[pod];
-        }, { timeoutMs: 480_000, intervalMs: 3_000, what: `${pod} to restart` });
+        await waitFor(
+          async () => {
+            const now = await startedAt(pod).catch(() => undefined);
+            return now !== undefined && now !== before[pod];
+          },
+          { timeoutMs: 480_000, intervalMs: 3_000, what: `${pod} to restart` },
+        );
       }
       await waitHealthy('the cluster healthy after the rolling restart');
     });
@@ -299,7 +311,10 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
       expect(up.isError, up.text).toBe(false);
       await waitHealthy('three ready instances', 3);
       expect(await instancePods()).toHaveLength(3);
-      const newest = (await instancePods()).map((p) => p.metadata!.name!).sort().at(-1)!;
+      const newest = (await instancePods())
+        .map((p) => p.metadata!.name!)
+        .sort()
+        .at(-1)!;
       expect(await inRecovery(newest)).toBe(true);
       const down = await mcp.call('scale_postgres_cluster', { name: PG, instances: 2 });
       expect(down.isError, down.text).toBe(false);
@@ -405,7 +420,14 @@ describe.skipIf(!canRun)(title('a Cluster on running PostgreSQL'), () => {
         await e2eKubeConfig()
           .makeApiClient(CustomObjectsApi)
           .patchNamespacedCustomObject(
-            { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace: ns, name: PG, body: { spec: { backup: { volumeSnapshot: { className: 'csi-snapclass' } } } } },
+            {
+              group: 'postgresql.cnpg.io',
+              version: 'v1',
+              plural: 'clusters',
+              namespace: ns,
+              name: PG,
+              body: { spec: { backup: { volumeSnapshot: { className: 'csi-snapclass' } } } },
+            },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           );
         // The server reads the Cluster from its watch cache: the patch reaches it within moments.

@@ -84,7 +84,7 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       expect(r.text).toMatch(new RegExp(`${PG}-1\\s+\\| Primary`));
       expect(r.text).toMatch(/WAL archiving: /);
       expect(r.text).toMatch(/Last successful backup: none recorded/);
-      expect(['OK', 'Failing', 'Starting up', 'Disabled']).toContain((r.data?.wal_archiving as { status: string }).status);
+      expect(['OK', 'Failing', 'Starting up', 'Disabled']).toContain((r.data!.wal_archiving as { status: string }).status);
     });
 
     it("the standby's replication row: streaming from the primary, with its lag in bytes", async () => {
@@ -92,7 +92,7 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       const concise = await mcp.call('get_cluster_status', { name: PG });
       expect(concise.data?.instance_status).toBeUndefined();
       const r = await mcp.call('get_cluster_status', { name: PG, include_instances: true });
-      const standby = (r.data?.instance_status as Instance[])[1]!;
+      const standby = (r.data!.instance_status as Instance[])[1]!;
       expect(standby.replication?.state).toBe('streaming');
       expect(standby.replication?.sync_state).toBeTruthy();
       expect(typeof standby.replication?.lag_bytes).toBe('number');
@@ -103,7 +103,14 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
 
   describe('create options, as PostgreSQL applies them', () => {
     it('create_postgres_database with encoding, locale and template', { timeout: 180_000 }, async () => {
-      const r = await mcp.call('create_postgres_database', { cluster_name: PG, database_name: 'legacy', owner: 'app', encoding: 'LATIN1', locale: 'C', template: 'template0' });
+      const r = await mcp.call('create_postgres_database', {
+        cluster_name: PG,
+        database_name: 'legacy',
+        owner: 'app',
+        encoding: 'LATIN1',
+        locale: 'C',
+        template: 'template0',
+      });
       expect(r.isError, r.text).toBe(false);
       const row = await waitFor(
         () => psql(ns, `${PG}-1`, "SELECT pg_encoding_to_char(encoding) || ' ' || datcollate FROM pg_database WHERE datname = 'legacy'"),
@@ -125,7 +132,12 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
       expect(r.isError, r.text).toBe(false);
       expect(r.data?.password_secret).toBeUndefined();
       const row = await waitFor(
-        () => psql(ns, `${PG}-1`, "SELECT concat_ws(' ', rolbypassrls, rolinherit, rolconnlimit, rolpassword IS NULL, to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD')) FROM pg_authid WHERE rolname = 'auditor'"),
+        () =>
+          psql(
+            ns,
+            `${PG}-1`,
+            "SELECT concat_ws(' ', rolbypassrls, rolinherit, rolconnlimit, rolpassword IS NULL, to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD')) FROM pg_authid WHERE rolname = 'auditor'",
+          ),
         { timeoutMs: 120_000, intervalMs: 2_000, what: 'role auditor in PostgreSQL' },
       );
       expect(row).toBe('t f 3 t 2040-01-01');
@@ -259,7 +271,11 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
     const instancePods = async () => (await core().listNamespacedPod({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG},cnpg.io/podRole=instance` })).items;
 
     it("'on' returns once every pod is gone; the status then says no instance answers", { timeout: 420_000 }, async () => {
-      const r = await mcp.call('hibernate_postgres_cluster', { name: PG, hibernation: 'on', wait: true, timeout: 300 }, { timeout: 360_000, resetTimeoutOnProgress: true, onprogress: () => undefined });
+      const r = await mcp.call(
+        'hibernate_postgres_cluster',
+        { name: PG, hibernation: 'on', wait: true, timeout: 300 },
+        { timeout: 360_000, resetTimeoutOnProgress: true, onprogress: () => undefined },
+      );
       expect(r.isError, r.text).toBe(false);
       expect(r.data?.wait).toMatchObject({ complete: true });
       expect(r.text).toMatch(/Hibernated \(every pod gone, volumes kept\) after \d+s/);
@@ -270,7 +286,11 @@ describe.skipIf(!canRun)(title('PostgreSQL seen from inside, on running pods'), 
     });
 
     it("'off' returns once every instance is back and ready, and the data is there", { timeout: 660_000 }, async () => {
-      const r = await mcp.call('hibernate_postgres_cluster', { name: PG, hibernation: 'off', wait: true, timeout: 600 }, { timeout: 660_000, resetTimeoutOnProgress: true, onprogress: () => undefined });
+      const r = await mcp.call(
+        'hibernate_postgres_cluster',
+        { name: PG, hibernation: 'off', wait: true, timeout: 600 },
+        { timeout: 660_000, resetTimeoutOnProgress: true, onprogress: () => undefined },
+      );
       expect(r.isError, r.text).toBe(false);
       expect(r.data?.wait).toMatchObject({ complete: true, ready_instances: 2 });
       const pods = await instancePods();
@@ -327,7 +347,7 @@ describe('create_postgres_cluster scheduling options, as the API server takes th
       dry_run: true,
     });
     expect(r.isError, r.text).toBe(false);
-    const spec = (r.data?.result as { spec?: Record<string, unknown> }).spec!;
+    const spec = (r.data!.result as { spec?: Record<string, unknown> }).spec!;
     expect(spec.imagePullPolicy).toBe('IfNotPresent');
     expect(spec.affinity).toMatchObject({
       nodeSelector: { 'kubernetes.io/os': 'linux' },

@@ -129,10 +129,10 @@ async function installIdentity(release: string, namespace: string, values: Recor
 
   // RBAC objects take effect once the authorizer's informers see them: wait for a granted read.
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  await waitFor(
-    () => custom.listNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace }).then(() => true),
-    { what: `the RBAC of release ${release} to take effect`, timeoutMs: 30_000 },
-  );
+  await waitFor(() => custom.listNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace }).then(() => true), {
+    what: `the RBAC of release ${release} to take effect`,
+    timeoutMs: 30_000,
+  });
   return { objects, serviceAccount, namespace, kubeconfigPath, kubeConfig, serverArgs };
 }
 
@@ -361,7 +361,12 @@ describe('default values: a Role in the release namespace', () => {
     ns = await testNamespace('rbac');
     other = await testNamespace('rbac-other');
     // Something worth reading in the namespace the Role does not cover.
-    await admin(other).createRawCluster({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg-other' }, spec: { instances: 1, storage: { size: '1Gi' } } });
+    await admin(other).createRawCluster({
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name: 'pg-other' },
+      spec: { instances: 1, storage: { size: '1Gi' } },
+    });
     identity = await installIdentity('cnpg-mcp', ns);
     session = await startServer(identity);
   });
@@ -372,7 +377,11 @@ describe('default values: a Role in the release namespace', () => {
   });
 
   describe('sufficient: every tool works', () => {
-    runSteps('default', () => identity, () => session);
+    runSteps(
+      'default',
+      () => identity,
+      () => session,
+    );
   });
 
   describe('least privilege: the API server refuses everything else with 403', () => {
@@ -463,14 +472,22 @@ describe('server.disableDestructive, then server.readOnly: RBAC follows the mode
   });
 
   describe('--disable-destructive: every registered tool works', () => {
-    runSteps('disableDestructive', () => nonDestructive, () => nonDestructiveSession);
+    runSteps(
+      'disableDestructive',
+      () => nonDestructive,
+      () => nonDestructiveSession,
+    );
   });
 
   describe('--read-only: every registered tool works', () => {
     beforeAll(async () => {
       readOnlySession = await startServer(readOnly);
     });
-    runSteps('readOnly', () => readOnly, () => readOnlySession);
+    runSteps(
+      'readOnly',
+      () => readOnly,
+      () => readOnlySession,
+    );
   });
 
   it('the non-destructive identity cannot delete, or switch over', async () => {
@@ -492,18 +509,27 @@ describe('server.disableDestructive, then server.readOnly: RBAC follows the mode
     const custom = readOnly.kubeConfig.makeApiClient(CustomObjectsApi);
     const cnpg = { group: 'postgresql.cnpg.io', version: 'v1', namespace: ns };
     await expectForbidden(
-      custom.createNamespacedCustomObject({ ...cnpg, plural: 'clusters', body: { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg-ro' }, spec: { instances: 1, storage: { size: '1Gi' } } } }),
+      custom.createNamespacedCustomObject({
+        ...cnpg,
+        plural: 'clusters',
+        body: { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg-ro' }, spec: { instances: 1, storage: { size: '1Gi' } } },
+      }),
       'creating a Cluster',
     );
     await expectForbidden(
-      custom.patchNamespacedCustomObject({ ...cnpg, plural: 'clusters', name: PG, body: { spec: { instances: 5 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      custom.patchNamespacedCustomObject(
+        { ...cnpg, plural: 'clusters', name: PG, body: { spec: { instances: 5 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
       'scaling a Cluster',
     );
     await expectForbidden(
-      readOnly.kubeConfig.makeApiClient(CoreV1Api).patchNamespacedSecret(
-        { namespace: ns, name: `${PG}-role-reporting`, body: { stringData: { password: 'x' } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
+      readOnly.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .patchNamespacedSecret(
+          { namespace: ns, name: `${PG}-role-reporting`, body: { stringData: { password: 'x' } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
       'changing a role password',
     );
   });
@@ -516,7 +542,12 @@ describe('rbac.clusterWide: a ClusterRole, no namespace allowlist', () => {
   beforeAll(async () => {
     ns = await testNamespace('rbac-cw');
     elsewhere = await testNamespace('rbac-cw-other');
-    await admin(elsewhere).createRawCluster({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg-far' }, spec: { instances: 1, storage: { size: '1Gi' } } });
+    await admin(elsewhere).createRawCluster({
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name: 'pg-far' },
+      spec: { instances: 1, storage: { size: '1Gi' } },
+    });
     // Cluster-scoped names must not collide with an earlier run on a shared cluster.
     identity = await installIdentity(`cw-${randomBytes(3).toString('hex')}`, ns, { rbac: { clusterWide: true } });
   });
@@ -560,7 +591,12 @@ describe('the rendered chart, as the API server sees it', () => {
         tls: { enabled: true, secretName: 'srv-tls' },
         redis: { existingSecret: { name: 'redis', key: 'url' } },
         metrics: { port: 9090 },
-        ingress: { enabled: true, className: 'nginx', certManagerClusterIssuer: 'letsencrypt', tls: [{ secretName: 'web-tls', hosts: ['cnpg-mcp.example.com'] }] },
+        ingress: {
+          enabled: true,
+          className: 'nginx',
+          certManagerClusterIssuer: 'letsencrypt',
+          tls: [{ secretName: 'web-tls', hosts: ['cnpg-mcp.example.com'] }],
+        },
         networkPolicy: { ingress: { namespaces: ['ingress-nginx'] }, egress: { apiServer: { cidrs: ['10.0.0.1/32'] } } },
       },
     });
@@ -569,18 +605,19 @@ describe('the rendered chart, as the API server sees it', () => {
     );
     const objectsApi = KubernetesObjectApi.makeApiClient(e2eKubeConfig());
     for (const object of objects) {
-      await objectsApi
-        .patch(object as KubernetesObject, undefined, 'All', FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
-        .catch((err: unknown) => {
-          throw new Error(`${object.kind}/${object.metadata.name} refused: ${err instanceof ApiException ? String(err.body) : String(err)}`);
-        });
+      await objectsApi.patch(object as KubernetesObject, undefined, 'All', FIELD_MANAGER, true, PatchStrategy.ServerSideApply).catch((err: unknown) => {
+        throw new Error(`${object.kind}/${object.metadata.name} refused: ${err instanceof ApiException ? String(err.body) : String(err)}`);
+      });
     }
   });
 
   it('the pod is admitted where the "restricted" Pod Security Standard is enforced (dry run)', async () => {
     const core = e2eKubeConfig().makeApiClient(CoreV1Api);
     await core.patchNamespace(
-      { name: ns, body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } } },
+      {
+        name: ns,
+        body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     const template = only<V1Deployment>(renderChart(helm, { namespace: ns }), 'Deployment').spec!.template;
@@ -590,12 +627,19 @@ describe('the rendered chart, as the API server sees it', () => {
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: serviceAccount } } }).catch((err: unknown) => {
       if (!(err instanceof ApiException && err.code === 409)) throw err;
     });
-    const created = await core.createNamespacedPod({ namespace: ns, dryRun: 'All', body: { metadata: { name: 'cnpg-mcp-psa', labels: template.metadata!.labels }, spec: template.spec! } });
+    const created = await core.createNamespacedPod({
+      namespace: ns,
+      dryRun: 'All',
+      body: { metadata: { name: 'cnpg-mcp-psa', labels: template.metadata!.labels }, spec: template.spec! },
+    });
     expect(created.spec!.containers[0]!.securityContext!.readOnlyRootFilesystem).toBe(true);
     // The same namespace refuses a pod that is not restricted: the check is real.
     const loose = await core
       .createNamespacedPod({ namespace: ns, dryRun: 'All', body: { metadata: { name: 'loose' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } })
-      .then(() => 'admitted', (err: unknown) => err);
+      .then(
+        () => 'admitted',
+        (err: unknown) => err,
+      );
     expect((loose as ApiException<unknown>).code).toBe(403);
   });
 });

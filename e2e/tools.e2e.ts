@@ -24,7 +24,6 @@ afterAll(async () => {
   if (ns) await deleteTestNamespace(ns);
 });
 
-
 describe('clusters', () => {
   it('create_postgres_cluster dry_run validates on the server and stores nothing', async () => {
     const r = await mcp.call('create_postgres_cluster', { name: PG, instances: 2, storage_size: '1Gi', dry_run: true });
@@ -53,7 +52,7 @@ describe('clusters', () => {
   it('list_postgres_clusters and get_cluster_status show it as the operator reports it', async () => {
     const list = await mcp.call('list_postgres_clusters', {});
     expect(list.isError, list.text).toBe(false);
-    expect((list.data?.clusters as { name: string }[]).map((c) => c.name)).toContain(PG);
+    expect((list.data!.clusters as { name: string }[]).map((c) => c.name)).toContain(PG);
     // The phase the tool reports is the one the API holds at that moment (a node moves it on).
     const status = await waitFor(
       async () => {
@@ -153,11 +152,17 @@ describe('backups', () => {
   it('create_postgres_backup creates a Backup the CRD schema accepts', async () => {
     // Backups need the method configured on the cluster (issue #12, item 7; refusals in e2e/intent-guards.e2e.ts).
     await intentFixtures(ns).patchClusterSpec(PG, { backup: { volumeSnapshot: { className: 'csi-snapclass' } } });
-    const r = await mcp.call('create_postgres_backup', { cluster_name: PG, backup_name: 'b1', method: 'volumeSnapshot', online: true, target: 'prefer-standby' });
+    const r = await mcp.call('create_postgres_backup', {
+      cluster_name: PG,
+      backup_name: 'b1',
+      method: 'volumeSnapshot',
+      online: true,
+      target: 'prefer-standby',
+    });
     expect(r.isError, r.text).toBe(false);
     expect((await api.get('backups', 'b1'))?.spec).toMatchObject({ cluster: { name: PG }, method: 'volumeSnapshot', online: true, target: 'prefer-standby' });
     const list = await mcp.call('list_postgres_backups', { cluster_name: PG });
-    expect((list.data?.backups as { name: string }[]).map((b) => b.name)).toContain('b1');
+    expect((list.data!.backups as { name: string }[]).map((b) => b.name)).toContain('b1');
     const one = await mcp.call('get_postgres_backup', { name: 'b1' });
     expect(one.isError, one.text).toBe(false);
     expect(one.data).toMatchObject({ name: 'b1', cluster: PG });
@@ -169,11 +174,17 @@ describe('backups', () => {
     expect(bad.text).toMatch(/six fields/);
     expect(await api.get('scheduledbackups', 'nightly')).toBeUndefined();
 
-    const r = await mcp.call('create_scheduled_backup', { cluster_name: PG, name: 'nightly', schedule: '0 0 2 * * *', method: 'volumeSnapshot', backup_owner_reference: 'self' });
+    const r = await mcp.call('create_scheduled_backup', {
+      cluster_name: PG,
+      name: 'nightly',
+      schedule: '0 0 2 * * *',
+      method: 'volumeSnapshot',
+      backup_owner_reference: 'self',
+    });
     expect(r.isError, r.text).toBe(false);
     expect((await api.get('scheduledbackups', 'nightly'))?.spec).toMatchObject({ schedule: '0 0 2 * * *', cluster: { name: PG } });
     const list = await mcp.call('list_scheduled_backups', {});
-    expect((list.data?.scheduled_backups as { name: string }[]).map((b) => b.name)).toContain('nightly');
+    expect((list.data!.scheduled_backups as { name: string }[]).map((b) => b.name)).toContain('nightly');
     expect((await mcp.call('delete_scheduled_backup', { name: 'nightly' })).isError).toBe(false);
     await waitFor(async () => (await api.get('scheduledbackups', 'nightly')) === undefined, { timeoutMs: 10_000, what: 'ScheduledBackup deletion' });
   });
@@ -189,9 +200,15 @@ describe('roles', () => {
     expect(password).toHaveLength(32);
     expect(JSON.stringify(r)).not.toContain(password);
     const role = (await api.get('clusters', PG))?.spec.managed.roles.find((x: { name: string }) => x.name === 'reporting');
-    expect(role).toMatchObject({ name: 'reporting', ensure: 'present', login: true, inRoles: ['pg_monitor'], passwordSecret: { name: `${PG}-role-reporting` } });
+    expect(role).toMatchObject({
+      name: 'reporting',
+      ensure: 'present',
+      login: true,
+      inRoles: ['pg_monitor'],
+      passwordSecret: { name: `${PG}-role-reporting` },
+    });
     const list = await mcp.call('list_postgres_roles', { cluster_name: PG });
-    expect((list.data?.roles as { name: string }[]).map((x) => x.name)).toContain('reporting');
+    expect((list.data!.roles as { name: string }[]).map((x) => x.name)).toContain('reporting');
   });
 
   it('update_postgres_role changes attributes and rotates the password', async () => {
@@ -218,7 +235,7 @@ describe('databases and poolers', () => {
     expect(r.isError, r.text).toBe(false);
     expect((await api.get('databases', `${PG}-analytics`))?.spec).toMatchObject({ name: 'analytics', owner: 'orders_owner', cluster: { name: PG } });
     const list = await mcp.call('list_postgres_databases', { cluster_name: PG });
-    expect((list.data?.databases as { database: string }[]).map((d) => d.database)).toContain('analytics');
+    expect((list.data!.databases as { database: string }[]).map((d) => d.database)).toContain('analytics');
     expect((await mcp.call('update_postgres_database', { cluster_name: PG, database_name: 'analytics', owner: 'app' })).isError).toBe(false);
     expect((await api.get('databases', `${PG}-analytics`))?.spec.owner).toBe('app');
     expect((await mcp.call('delete_postgres_database', { cluster_name: PG, database_name: 'analytics' })).isError).toBe(false);
@@ -230,7 +247,7 @@ describe('databases and poolers', () => {
     expect(r.isError, r.text).toBe(false);
     expect((await api.get('poolers', `${PG}-pooler-rw`))?.spec).toMatchObject({ type: 'rw', instances: 2, pgbouncer: { poolMode: 'transaction' } });
     const list = await mcp.call('list_postgres_poolers', {});
-    expect((list.data?.poolers as { name: string }[]).map((p) => p.name)).toContain(`${PG}-pooler-rw`);
+    expect((list.data!.poolers as { name: string }[]).map((p) => p.name)).toContain(`${PG}-pooler-rw`);
     expect((await mcp.call('delete_postgres_pooler', { name: `${PG}-pooler-rw` })).isError).toBe(false);
     await waitFor(async () => (await api.get('poolers', `${PG}-pooler-rw`)) === undefined, { timeoutMs: 10_000, what: 'Pooler deletion' });
   });
@@ -254,12 +271,15 @@ describe('diagnostics', () => {
   });
 
   it.skipIf(!podsCanRun())(`get_cluster_logs reads instance logs${podsCanRun() ? '' : ` ${skipReasonNoPods()}`}`, { timeout: 660_000 }, async () => {
-    await waitFor(async () => (await mcp.call('get_cluster_status', { name: 'pg-wait' })).data?.healthy === true, { timeoutMs: 600_000, intervalMs: 2_000, what: 'cluster pg-wait healthy' });
+    await waitFor(async () => (await mcp.call('get_cluster_status', { name: 'pg-wait' })).data?.healthy === true, {
+      timeoutMs: 600_000,
+      intervalMs: 2_000,
+      what: 'cluster pg-wait healthy',
+    });
     const r = await mcp.call('get_cluster_logs', { name: 'pg-wait', tail_lines: 20 });
     expect(r.isError, r.text).toBe(false);
-    expect((r.data?.logs as unknown[]).length).toBeGreaterThan(0);
+    expect((r.data!.logs as unknown[]).length).toBeGreaterThan(0);
   });
-
 });
 
 describe('bad input changes nothing', () => {

@@ -61,7 +61,15 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const result =
   values.scenario === 'churn'
-    ? await runChurn(target, { name: `churn-${transports[0]}`, transport: transports[0]!, sessions: Number(values.sessions), concurrency: Number(values.clients), tool, deadlineMs: Number(values.deadline) * 1000, log })
+    ? await runChurn(target, {
+        name: `churn-${transports[0]}`,
+        transport: transports[0]!,
+        sessions: Number(values.sessions),
+        concurrency: Number(values.clients),
+        tool,
+        deadlineMs: Number(values.deadline) * 1000,
+        log,
+      })
     : await runClosedLoop(target, {
         name: `${transports.length > 1 ? 'mixed' : transports[0]}-${values.clients}`,
         transport: transports.length > 1 ? transports : transports[0]!,

@@ -82,7 +82,5 @@ export async function isEstablished(kc: KubeConfig, name: string): Promise<boole
 }
 
 export async function waitForEstablished(kc: KubeConfig, names: string[], timeoutMs: number, signal?: AbortSignal) {
-  await Promise.all(
-    names.map((name) => waitFor(() => isEstablished(kc, name), { what: `CRD ${name} to be Established`, timeoutMs, signal })),
-  );
+  await Promise.all(names.map((name) => waitFor(() => isEstablished(kc, name), { what: `CRD ${name} to be Established`, timeoutMs, signal })));
 }

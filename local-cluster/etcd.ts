@@ -33,8 +33,9 @@ export function startEtcd({ binary, dir, logDir, clientPort, peerPort }: EtcdSpe
 }
 
 export async function waitForEtcd(url: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  await waitFor(
-    async () => ((await (await fetch(`${url}/health`)).json()) as { health?: string }).health === 'true',
-    { what: `etcd to report healthy at ${url}/health`, timeoutMs, signal },
-  );
+  await waitFor(async () => ((await (await fetch(`${url}/health`)).json()) as { health?: string }).health === 'true', {
+    what: `etcd to report healthy at ${url}/health`,
+    timeoutMs,
+    signal,
+  });
 }

@@ -88,7 +88,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const processes: ManagedProcess[] = [];
   const own = (child: ManagedProcess) => {
     processes.push(child);
-    writeOwner(tempDir, processes.map((p) => p.pid));
+    writeOwner(
+      tempDir,
+      processes.map((p) => p.pid),
+    );
     return child;
   };
   const died = () => AbortSignal.any(processes.map((p) => p.died));

@@ -99,9 +99,7 @@ export async function buildToolchain({ withNode = true } = {}): Promise<Toolchai
       kubeScheduler: kube('kube-scheduler'),
       coredns: join(binDir, `coredns-${versions.coredns}`),
       localPathProvisioner: join(binDir, `local-path-provisioner-${versions.localPathProvisioner}`),
-      cniPlugins: Object.fromEntries(
-        ['bridge', 'host-local', 'loopback', 'portmap'].map((name) => [name, join(binDir, `cni-${name}-${versions.cniPlugins}`)]),
-      ),
+      cniPlugins: Object.fromEntries(['bridge', 'host-local', 'loopback', 'portmap'].map((name) => [name, join(binDir, `cni-${name}-${versions.cniPlugins}`)])),
     },
   };
 }

@@ -95,10 +95,16 @@ async function createDemoCluster(kubeconfigPath: string): Promise<string> {
     async () => {
       const { status } = await clusters.get('Cluster', 'default', name);
       const line = `${status?.phase ?? 'pending'} (${status?.readyInstances ?? 0}/2 ready)`;
-      if (line !== last) say(`Cluster default/${name}: ${(last = line)}`);
+      if (line !== last) say(`Cluster default/${name}: ${line}`);
+      last = line;
       return status?.phase === 'Cluster in healthy state' && status.readyInstances === 2;
     },
-    { what: `Cluster default/${name} to become healthy (operator log: ${plane.logDir}/cnpg-operator.log)`, timeoutMs: 600_000, intervalMs: 1_000, signal: plane.died },
+    {
+      what: `Cluster default/${name} to become healthy (operator log: ${plane.logDir}/cnpg-operator.log)`,
+      timeoutMs: 600_000,
+      intervalMs: 1_000,
+      signal: plane.died,
+    },
   );
   say(`Cluster default/${name} healthy after ${Math.round((Date.now() - started) / 1000)} s`);
   return name;

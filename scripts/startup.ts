@@ -23,7 +23,12 @@ const RUNS = Number(argValue('--runs') ?? 5);
 const COMPARE = argValue('--compare');
 const DEADLINE_MS = 30_000;
 
-const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'startup-bench', version: '0' } } };
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'startup-bench', version: '0' } },
+};
 const TOOLS_LIST = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
 
 // The baseline: the least a Node process can do to answer those two requests on stdio.
@@ -105,7 +110,11 @@ const kubeconfig = writeUnreachableKubeconfig(dir);
 const env = { ...process.env, KUBECONFIG: kubeconfig, NODE_OPTIONS: '' };
 
 try {
-  console.log(`node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; ${RUNS} runs each`);
+  console.log(
+    `node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}; ${RUNS} runs each`,
+  );
   const bare: StdioSample[] = [];
   const server: StdioSample[] = [];
   const http: number[] = [];

@@ -127,6 +127,7 @@ export function customObjects(kc: KubeConfig) {
 
 // --- Any object, 404 as undefined -----------------------------------------------------------
 
+// biome-ignore lint/suspicious/noExplicitAny: specs read deep fields of whatever object the API returned; a wrong path fails the assertion.
 type Obj = { metadata: { name: string; annotations?: Record<string, string>; resourceVersion?: string }; spec?: any; status?: any };
 
 export function objectReader(kc: KubeConfig, namespace: string) {
@@ -156,7 +157,10 @@ export function objectReader(kc: KubeConfig, namespace: string) {
       core.createNamespacedPod({
         namespace,
         body: {
-          metadata: { name, labels: { 'cnpg.io/cluster': cluster, 'cnpg.io/instanceName': name, 'cnpg.io/instanceRole': 'replica', 'cnpg.io/podRole': 'instance' } },
+          metadata: {
+            name,
+            labels: { 'cnpg.io/cluster': cluster, 'cnpg.io/instanceName': name, 'cnpg.io/instanceRole': 'replica', 'cnpg.io/podRole': 'instance' },
+          },
           spec: { schedulingGates: [{ name: 'cnpg-mcp.io/e2e-inert' }], containers: [{ name: 'postgres', image: 'ghcr.io/cloudnative-pg/postgresql:17' }] },
         },
       }),

@@ -69,7 +69,10 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     binDir,
     env,
     admin(sql, database = 'postgres') {
-      const r = spawnSync(join(binDir, 'psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-tAq', '-d', database, '-c', sql], { encoding: 'utf8', env: { ...process.env, ...env } });
+      const r = spawnSync(join(binDir, 'psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-tAq', '-d', database, '-c', sql], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
       if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
       return r.stdout.trim();
     },

@@ -110,10 +110,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   void exited.then((code) => died.abort(new Error(`${options.name} exited (${code ?? child.signalCode}) before listening`)));
   const timeoutMs = options.timeoutMs ?? 60_000;
   try {
-    await waitFor(
-      () => url,
-      { what: `${options.name} to print the URL it listens on`, timeoutMs, intervalMs: 50, signal: died.signal },
-    );
+    await waitFor(() => url, { what: `${options.name} to print the URL it listens on`, timeoutMs, intervalMs: 50, signal: died.signal });
   } catch (err) {
     await stopProcess(child, 'SIGKILL');
     throw new Error(`${(err as Error).message}\n${lines.join('\n')}`);
@@ -159,7 +156,15 @@ export function startServerProcess(options: SourceServerOptions): Promise<Server
     ...(options.args ?? []),
   ];
   // stdout is the audit log: not needed here.
-  return spawnServer({ name: 'cnpg-mcp', args, env: options.env, stdout: 'ignore', stderrFile: options.stderrFile, detached: options.detached, timeoutMs: 30_000 });
+  return spawnServer({
+    name: 'cnpg-mcp',
+    args,
+    env: options.env,
+    stdout: 'ignore',
+    stderrFile: options.stderrFile,
+    detached: options.detached,
+    timeoutMs: 30_000,
+  });
 }
 
 /** Polls GET <url>/readyz until 200; fails naming the last answer, or at once when the server exits. */

@@ -32,7 +32,12 @@ export function skipReasonNoPods(): string {
 
 /** Creates a namespace named `<prefix>-<random>` and returns its name. */
 export async function createTestNamespace(prefix: string): Promise<string> {
-  const base = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'e2e';
+  const base =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'e2e';
   const name = `${base}-${randomBytes(3).toString('hex')}`;
   await e2eKubeConfig()
     .makeApiClient(CoreV1Api)

@@ -22,7 +22,8 @@ export const nginxAvailable = nginxBinary !== undefined;
  */
 export function fetchTrusting(caPem: string): { fetch: typeof fetch; close(): Promise<void> } {
   const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 10_000 });
-  const trusting = ((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  const trusting = ((input: string | URL | Request, init?: RequestInit) =>
+    undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
   return { fetch: trusting, close: () => dispatcher.close() };
 }
 
@@ -70,7 +71,11 @@ export interface Nginx {
  * nginx as the test user (`-p <dir>`, every path in the directory, `daemon off`, errors to
  * stderr), in front of `upstreams`, serving TLS with a certificate of `ca` for 127.0.0.1.
  */
-export async function startNginx(upstreams: string[], ca: { issueServerCert(): Promise<{ certPem: string; keyPem: string }> }, trustingFetch: typeof fetch): Promise<Nginx> {
+export async function startNginx(
+  upstreams: string[],
+  ca: { issueServerCert(): Promise<{ certPem: string; keyPem: string }> },
+  trustingFetch: typeof fetch,
+): Promise<Nginx> {
   if (!nginxBinary) throw new Error('nginx is not installed');
   const dir = await mkdtemp(join(tmpdir(), 'cnpg-mcp-nginx-'));
   try {
@@ -98,9 +103,13 @@ export async function startNginx(upstreams: string[], ca: { issueServerCert(): P
         '',
       ].join('\n'),
     );
-    const child = spawn(nginxBinary, ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr;`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      nginxBinary,
+      ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr;`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let log = '';
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const url = `https://127.0.0.1:${port}`;

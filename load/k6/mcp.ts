@@ -129,7 +129,7 @@ function post(method: string, id: number, params: Record<string, unknown>, extra
   const message = res.status >= 200 && res.status < 300 ? responseOf(String(res.body ?? ''), String(res.headers['Content-Type'] ?? ''), id) : undefined;
   const ok = check(res, {
     'HTTP 2xx': (r) => r.status >= 200 && r.status < 300,
-    'answered': () => message !== undefined,
+    answered: () => message !== undefined,
     'no JSON-RPC error': () => message?.error === undefined,
     'no tool error': () => message?.result?.isError !== true,
   });

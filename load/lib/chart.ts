@@ -82,7 +82,10 @@ function panel(p: Panel, xTicks: number[], offsetX: number): string {
     if (pts.length === 0) continue;
     const path = pts.map(([c, v], i) => `${i ? 'L' : 'M'}${x(c).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,4"' : ''}/>`);
-    for (const [c, v] of pts) parts.push(`<circle cx="${x(c).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(s.label)}: ${c} clients, ${fmt(v)} ${esc(p.unit)}</title></circle>`);
+    for (const [c, v] of pts)
+      parts.push(
+        `<circle cx="${x(c).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(s.label)}: ${c} clients, ${fmt(v)} ${esc(p.unit)}</title></circle>`,
+      );
   }
   parts.push('</g>');
   return parts.join('\n');

@@ -74,7 +74,9 @@ function networkFailure(err: unknown): CallFailure {
 
 /** A body prefix per method: only the id changes per call, so the rest is serialised once. */
 function rpcBody(id: number, method: string, paramsJson: string | undefined): string {
-  return paramsJson === undefined ? `{"jsonrpc":"2.0","id":${id},"method":"${method}"}` : `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${paramsJson}}`;
+  return paramsJson === undefined
+    ? `{"jsonrpc":"2.0","id":${id},"method":"${method}"}`
+    : `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${paramsJson}}`;
 }
 
 const paramsCache = new Map<string, string>();
@@ -218,7 +220,15 @@ export class StreamableSessionClient implements LoadClient {
 
   async callTool(name: string, args: Record<string, unknown>): Promise<void> {
     const id = this.nextId++;
-    const { message } = await exchange(this.options, this.agent, this.path, this.headers, rpcBody(id, 'tools/call', toolCallParams(name, args)), id, 'tools/call');
+    const { message } = await exchange(
+      this.options,
+      this.agent,
+      this.path,
+      this.headers,
+      rpcBody(id, 'tools/call', toolCallParams(name, args)),
+      id,
+      'tools/call',
+    );
     settle(message, 'tools/call');
   }
 
@@ -268,7 +278,15 @@ export class StreamableSessionlessClient implements LoadClient {
   async open(): Promise<void> {
     const id = this.nextId++;
     const params = JSON.stringify({ _meta: StreamableSessionlessClient.meta });
-    const { message } = await exchange(this.options, this.agent, this.path, this.headersFor('server/discover'), rpcBody(id, 'server/discover', params), id, 'server/discover');
+    const { message } = await exchange(
+      this.options,
+      this.agent,
+      this.path,
+      this.headersFor('server/discover'),
+      rpcBody(id, 'server/discover', params),
+      id,
+      'server/discover',
+    );
     settle(message, 'server/discover');
   }
 
@@ -284,7 +302,10 @@ export class StreamableSessionlessClient implements LoadClient {
   async callTool(name: string, args: Record<string, unknown>): Promise<void> {
     const id = this.nextId++;
     let headers = this.callHeaders.get(name);
-    if (!headers) this.callHeaders.set(name, (headers = this.headersFor('tools/call', name)));
+    if (!headers) {
+      headers = this.headersFor('tools/call', name);
+      this.callHeaders.set(name, headers);
+    }
     const body = rpcBody(id, 'tools/call', toolCallParams(name, args, StreamableSessionlessClient.meta));
     const { message } = await exchange(this.options, this.agent, this.path, headers, body, id, 'tools/call');
     settle(message, 'tools/call');
@@ -313,7 +334,7 @@ export class LegacySseClient implements LoadClient {
   }
 
   get sessionId(): string | undefined {
-    return this.endpointPath ? new URL(this.endpointPath, 'http://x').searchParams.get('sessionId') ?? undefined : undefined;
+    return this.endpointPath ? (new URL(this.endpointPath, 'http://x').searchParams.get('sessionId') ?? undefined) : undefined;
   }
 
   async open(): Promise<void> {
@@ -330,33 +351,36 @@ export class LegacySseClient implements LoadClient {
         unwatch();
         reject(err);
       };
-      stream.response.then((res) => {
-        if (res.statusCode !== 200) {
-          readBody(res).then(
-            (text) => fail(new CallFailure('http', `GET ${this.path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`)),
-            (err) => fail(networkFailure(err)),
-          );
-          return;
-        }
-        res.setEncoding('utf8');
-        const parser = new SseParser({
-          event: (event) => {
-            if (event.event === 'endpoint') {
-              unwatch();
-              resolve(event.data);
-            } else if (event.event === 'message') this.deliver(event.data);
-          },
-        });
-        res.on('data', (chunk: string) => parser.push(chunk));
-        const ended = () => {
-          fail(new CallFailure('network', `GET ${this.path}: stream ended before the endpoint event`));
-          // A stream this client already replaced (close, then open again) says nothing about the new one.
-          if (this.stream === stream) this.streamEnded();
-        };
-        res.once('end', ended);
-        res.once('error', ended);
-        res.once('close', ended);
-      }, (err) => fail(networkFailure(err)));
+      stream.response.then(
+        (res) => {
+          if (res.statusCode !== 200) {
+            readBody(res).then(
+              (text) => fail(new CallFailure('http', `GET ${this.path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`)),
+              (err) => fail(networkFailure(err)),
+            );
+            return;
+          }
+          res.setEncoding('utf8');
+          const parser = new SseParser({
+            event: (event) => {
+              if (event.event === 'endpoint') {
+                unwatch();
+                resolve(event.data);
+              } else if (event.event === 'message') this.deliver(event.data);
+            },
+          });
+          res.on('data', (chunk: string) => parser.push(chunk));
+          const ended = () => {
+            fail(new CallFailure('network', `GET ${this.path}: stream ended before the endpoint event`));
+            // A stream this client already replaced (close, then open again) says nothing about the new one.
+            if (this.stream === stream) this.streamEnded();
+          };
+          res.once('end', ended);
+          res.once('error', ended);
+          res.once('close', ended);
+        },
+        (err) => fail(networkFailure(err)),
+      );
     });
     const id = this.nextId++;
     const params = JSON.stringify({ protocolVersion: LEGACY_PROTOCOL, capabilities: {}, clientInfo: CLIENT_INFO });

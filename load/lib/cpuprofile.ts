@@ -49,7 +49,10 @@ export function originOf(url: string, functionName: string): string {
 }
 
 function frameName(cf: CpuProfile['nodes'][number]['callFrame']): string {
-  const file = cf.url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '').replace(/^.*\/(src|load)\//, '$1/');
+  const file = cf.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/(src|load)\//, '$1/');
   return `${cf.functionName || '(anonymous)'} ${file ? `${file}:${cf.lineNumber + 1}` : ''}`.trim();
 }
 
@@ -96,15 +99,24 @@ export function renderSummary(summary: ProfileSummary, calls?: number, top = 25)
   const pct = (us: number) => `${((us / summary.busyUs) * 100).toFixed(1).padStart(5)} %`;
   const per = (us: number) => (calls ? `${(us / calls).toFixed(1).padStart(7)} µs/call` : '');
   const out: string[] = [];
-  out.push(`busy ${(summary.busyUs / 1e6).toFixed(2)} s, idle ${(summary.idleUs / 1e6).toFixed(2)} s${calls ? `, ${calls} calls → ${(summary.busyUs / calls).toFixed(0)} µs busy per call` : ''}`);
+  out.push(
+    `busy ${(summary.busyUs / 1e6).toFixed(2)} s, idle ${(summary.idleUs / 1e6).toFixed(2)} s${calls ? `, ${calls} calls → ${(summary.busyUs / calls).toFixed(0)} µs busy per call` : ''}`,
+  );
   out.push('', 'Self time by origin:');
   for (const o of summary.origins.slice(0, 15)) out.push(`  ${pct(o.self)} ${per(o.self)}  ${o.origin}`);
   out.push('', `Top ${top} frames by self time:`);
   for (const f of [...summary.frames].sort((a, b) => b.self - a.self).slice(0, top)) out.push(`  ${pct(f.self)} ${per(f.self)}  ${f.frame}  [${f.origin}]`);
   out.push('', `Top ${top} of our frames (src/) by time including callees:`);
-  for (const f of summary.frames.filter((x) => x.origin.startsWith('ours (src')).sort((a, b) => b.total - a.total).slice(0, top)) out.push(`  ${pct(f.total)} ${per(f.total)}  ${f.frame}`);
+  for (const f of summary.frames
+    .filter((x) => x.origin.startsWith('ours (src'))
+    .sort((a, b) => b.total - a.total)
+    .slice(0, top))
+    out.push(`  ${pct(f.total)} ${per(f.total)}  ${f.frame}`);
   out.push('', `Top ${top} frames of dependencies (MCP SDK, express, …) by time including callees:`);
-  for (const f of summary.frames.filter((x) => !x.origin.startsWith('ours') && !['node core', 'native', 'gc', 'idle', 'program (native, unattributed)'].includes(x.origin)).sort((a, b) => b.total - a.total).slice(0, top))
+  for (const f of summary.frames
+    .filter((x) => !x.origin.startsWith('ours') && !['node core', 'native', 'gc', 'idle', 'program (native, unattributed)'].includes(x.origin))
+    .sort((a, b) => b.total - a.total)
+    .slice(0, top))
     out.push(`  ${pct(f.total)} ${per(f.total)}  ${f.frame}  [${f.origin}]`);
   return `${out.join('\n')}\n`;
 }

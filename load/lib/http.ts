@@ -84,7 +84,13 @@ export interface SimpleResponse {
 }
 
 /** One request with its whole answer; for probes and scrapes, not for the hot path. */
-export async function simpleRequest(target: HttpTarget, method: RequestOptions['method'], path: string, headers: OutgoingHttpHeaders = {}, body?: string): Promise<SimpleResponse> {
+export async function simpleRequest(
+  target: HttpTarget,
+  method: RequestOptions['method'],
+  path: string,
+  headers: OutgoingHttpHeaders = {},
+  body?: string,
+): Promise<SimpleResponse> {
   const started = startRequest(target, { method, path, headers, body, agent: false });
   const timer = setTimeout(() => started.abort(new Error(`${method} ${path} took over 30 s`)), 30_000);
   try {

@@ -28,7 +28,11 @@ export const SERVER_ENTRY = 'dist/main.js';
 export const IMAGE_ENV = { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=16' } as const;
 
 export function buildServer(): void {
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit', timeout: 300_000 });
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    timeout: 300_000,
+  });
 }
 
 /** The flags this build of the server knows (from --help): the harness runs against older and newer builds. */
@@ -43,7 +47,19 @@ export function supportedFlags(): Set<string> {
  * calls per second on purpose. Each is passed only when this build knows it.
  */
 export function serverArgs(options: McpServerOptions, known: Set<string>): string[] {
-  const args = [SERVER_ENTRY, '--transport', 'http', '--host', '127.0.0.1', '--port', '0', '--max-sessions', String(options.maxSessions), '--log-level', options.logLevel ?? 'info'];
+  const args = [
+    SERVER_ENTRY,
+    '--transport',
+    'http',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--max-sessions',
+    String(options.maxSessions),
+    '--log-level',
+    options.logLevel ?? 'info',
+  ];
   const optional: [string, string][] = [
     // The harness's own sessions end explicitly; nothing should expire during a 10-minute soak.
     ['--session-idle-timeout', '3600'],

@@ -90,13 +90,20 @@ export function targetDefs(mode: 'quick' | 'full', idleCount: number): TargetDef
       { target: `Streamable HTTP (${t.slice(11)}), 50 clients: ≥ 25 % of echo`, rule: `${t}-50:echo_ratio>=0.25` },
       { target: `Streamable HTTP (${t.slice(11)}), 50 clients: p99 ≤ 20 ms`, rule: `${t}-50:p99_ms<=20` },
       { target: `Streamable HTTP (${t.slice(11)}), 50 clients: CPU ≤ 150 µs/call`, rule: `${t}-50:cpu_us_per_call<=150` },
-      { target: `Streamable HTTP (${t.slice(11)}), 50 clients: CPU per call ≤ ${REFERENCE.cpuRatio} × echo's ¹`, rule: `${t}-50:echo_cpu_ratio<=${REFERENCE.cpuRatio}` },
+      {
+        target: `Streamable HTTP (${t.slice(11)}), 50 clients: CPU per call ≤ ${REFERENCE.cpuRatio} × echo's ¹`,
+        rule: `${t}-50:echo_cpu_ratio<=${REFERENCE.cpuRatio}`,
+      },
     );
   }
   defs.push(
     { target: 'Legacy SSE, 50 clients: ≥ 4,000 calls/s', rule: 'legacy-sse-50:rps>=4000' },
     { target: `Legacy SSE, 50 clients: ≥ ${REFERENCE.legacyRatio} × echo ¹`, rule: `legacy-sse-50:echo_ratio>=${REFERENCE.legacyRatio}` },
-    { target: `${idleCount.toLocaleString('en-US')} idle SSE sessions within 512 MiB RSS${mode === 'quick' ? ' (the target is 10,000: full run)' : ''}`, rule: 'idle-sessions:rss_mb<=512', fullOnly: true },
+    {
+      target: `${idleCount.toLocaleString('en-US')} idle SSE sessions within 512 MiB RSS${mode === 'quick' ? ' (the target is 10,000: full run)' : ''}`,
+      rule: 'idle-sessions:rss_mb<=512',
+      fullOnly: true,
+    },
     {
       target:
         mode === 'quick'
@@ -121,13 +128,16 @@ export function evaluate(results: Omit<BenchResults, 'targets' | 'thresholds'>, 
   records.push({ name: 'cache', api_requests_per_1000_reads: results.api_requests_per_1000_reads });
   const quick = results.meta.mode === 'quick';
   const targets = defs.flatMap((def) =>
-    evaluateThresholds([parseThreshold(def.rule)], records).map((o): TargetOutcome => ({ ...o, target: def.target, ...(quick && def.fullOnly ? { informational: true } : {}) })),
+    evaluateThresholds([parseThreshold(def.rule)], records).map(
+      (o): TargetOutcome => ({ ...o, target: def.target, ...(quick && def.fullOnly ? { informational: true } : {}) }),
+    ),
   );
   const thresholds = evaluateThresholds(HARD_THRESHOLDS.map(parseThreshold), records);
   return { targets, thresholds };
 }
 
-const n = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const n = (v: number | null | undefined, digits = 0) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const COLORS: Record<string, string> = {
   echo: '#9e9e9e',
@@ -172,15 +182,23 @@ export function renderMarkdown(results: BenchResults, svgFile: string): string {
     const digits = t.actual === null || Number.isInteger(t.actual) || Math.abs(t.actual) >= 10 ? 0 : 2;
     lines.push(`| ${t.target}${where} | ${t.skipped ? 'not run' : n(t.actual, digits)} | ${mark} |`);
   }
-  if (results.targets.some((t) => t.informational)) lines.push('', 'ⓘ a full-run target: the quick run measures a smaller case, shown for information and not weighed.');
+  if (results.targets.some((t) => t.informational))
+    lines.push('', 'ⓘ a full-run target: the quick run measures a smaller case, shown for information and not weighed.');
   lines.push(
     '',
     `¹ the issue's absolute targets as ratios to the echo of this run: it measured its targets where echo served ${n(REFERENCE.echoRps)} calls/s at ${REFERENCE.echoCpuUs} µs of CPU per call (${REFERENCE.cpuUs} µs ÷ ${REFERENCE.echoCpuUs} µs ≈ ${REFERENCE.cpuRatio}; ${n(REFERENCE.legacyRps)} ÷ ${n(REFERENCE.echoRps)} ≈ ${REFERENCE.legacyRatio}); this run's echo: ${n(results.baseline.rps)} calls/s at ${n(results.baseline.cpu_us_per_call)} µs.`,
   );
   lines.push('');
-  lines.push(`Baseline (bare \`node:http\` JSON-RPC echo, same harness, ${results.baseline.clients} clients): **${n(results.baseline.rps)} calls/s**, p99 ${n(results.baseline.p99_ms, 2)} ms.`);
+  lines.push(
+    `Baseline (bare \`node:http\` JSON-RPC echo, same harness, ${results.baseline.clients} clients): **${n(results.baseline.rps)} calls/s**, p99 ${n(results.baseline.p99_ms, 2)} ms.`,
+  );
   lines.push('');
-  lines.push('## Calls', '', '| scenario | transport | clients | calls/s | × echo | p50 ms | p99 ms | errors | lost | server µs/call | CPU × echo | server RSS MiB | server CPU % | harness CPU % |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '## Calls',
+    '',
+    '| scenario | transport | clients | calls/s | × echo | p50 ms | p99 ms | errors | lost | server µs/call | CPU × echo | server RSS MiB | server CPU % | harness CPU % |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const s of results.scenarios.filter((x) => x.unit === 'call' && x.group !== 'long-session')) {
     lines.push(
       `| ${s.name} | ${s.transport} | ${n(s.clients)} | ${n(s.rps)} | ${n(s.echo_ratio, 2)} | ${n(s.p50_ms, 2)} | ${n(s.p99_ms, 2)} | ${s.errors} | ${s.lost} | ${n(s.cpu_us_per_call)} | ${n(s.echo_cpu_ratio, 1)} | ${n(s.rss_mb)} | ${n(s.server_cpu_pct as number)} | ${n(s.harness_cpu_pct as number)} |`,
@@ -232,7 +250,9 @@ export function renderMarkdown(results: BenchResults, svgFile: string): string {
       const points = s.rss_at as { calls: number; rss_mb: number | null; heap_mb: number | null }[];
       const rss = points.map((c) => `${n(c.rss_mb)} @ ${n(c.calls)}`).join(', ');
       const heap = points.map((c) => `${n(c.heap_mb, 1)} @ ${n(c.calls)}`).join(', ');
-      lines.push(`| ${s.name} | ${n(s.calls as number)} | ${n(s.rps)} | ${n(s.p99_ms, 2)} | ${s.errors} | ${s.lost} | ${n(s.cpu_us_per_call)} | ${rss} | ${n(s.rss_growth_pct as number, 1)} % | ${heap} | ${n(s.heap_growth_pct as number, 1)} % |`);
+      lines.push(
+        `| ${s.name} | ${n(s.calls as number)} | ${n(s.rps)} | ${n(s.p99_ms, 2)} | ${s.errors} | ${s.lost} | ${n(s.cpu_us_per_call)} | ${rss} | ${n(s.rss_growth_pct as number, 1)} % | ${heap} | ${n(s.heap_growth_pct as number, 1)} % |`,
+      );
     }
   }
   const idle = results.idle_sessions;
@@ -245,16 +265,28 @@ export function renderMarkdown(results: BenchResults, svgFile: string): string {
   const soak = results.scenarios.find((s) => s.group === 'soak');
   const samples = soak?.samples as { t_s: number; rps: number; rss_mb: number | null; errors: number; lost: number }[] | undefined;
   if (soak && samples?.length) {
-    lines.push('', '## Soak', '', `${n(soak.clients)} clients (${soak.transport}: streamable-session, legacy-sse and streamable-sessionless in turn) for ${n(soak.duration_s as number)} s: ${n(soak.rps)} calls/s, p99 ${n(soak.p99_ms, 2)} ms, errors ${soak.errors}, lost ${soak.lost}; server JS heap after a full GC at the end ${n(soak.heap_after_mb as number, 1)} MiB.`, '');
+    lines.push(
+      '',
+      '## Soak',
+      '',
+      `${n(soak.clients)} clients (${soak.transport}: streamable-session, legacy-sse and streamable-sessionless in turn) for ${n(soak.duration_s as number)} s: ${n(soak.rps)} calls/s, p99 ${n(soak.p99_ms, 2)} ms, errors ${soak.errors}, lost ${soak.lost}; server JS heap after a full GC at the end ${n(soak.heap_after_mb as number, 1)} MiB.`,
+      '',
+    );
     lines.push('| t (s) | calls/s | server RSS MiB | errors | lost |', '|---:|---:|---:|---:|---:|');
     for (const s of samples) lines.push(`| ${s.t_s} | ${n(s.rps)} | ${n(s.rss_mb)} | ${s.errors} | ${s.lost} |`);
   }
   lines.push('', '## Kubernetes API requests per 1,000 cached reads', '');
   const api = results.api_requests;
-  lines.push(`**${n(results.api_requests_per_1000_reads, 2)}** (${api.api_requests ?? '–'} requests for ${n(api.reads)} reads; source: ${api.source}). ${api.note}`);
+  lines.push(
+    `**${n(results.api_requests_per_1000_reads, 2)}** (${api.api_requests ?? '–'} requests for ${n(api.reads)} reads; source: ${api.source}). ${api.note}`,
+  );
   const failed = results.thresholds.filter((t) => !t.ok);
   lines.push('', '## Thresholds', '');
-  lines.push(failed.length ? `❌ ${failed.length} failed: ${failed.map((t) => `${t.scenario} ${t.threshold} (${t.actual})`).join('; ')}` : `✅ ${HARD_THRESHOLDS.join(' and ')} in every scenario.`);
+  lines.push(
+    failed.length
+      ? `❌ ${failed.length} failed: ${failed.map((t) => `${t.scenario} ${t.threshold} (${t.actual})`).join('; ')}`
+      : `✅ ${HARD_THRESHOLDS.join(' and ')} in every scenario.`,
+  );
   const samplesOfErrors = results.scenarios.filter((s) => Array.isArray(s.error_samples));
   if (samplesOfErrors.length || idle?.error_samples) {
     lines.push('', 'First errors seen:', '');

@@ -87,7 +87,9 @@ export async function runChurn(target: LoadTarget, spec: ChurnSpec): Promise<Chu
   const heapAfter = await heapAfterGcMb(target);
   watchdog.stop();
   const summary = tally.latency.summary();
-  spec.log?.(`${spec.name}: ${tally.calls} sessions, fds ${fdsBefore} → ${fdsAfter}, RSS ${rssBefore?.toFixed(0)} → ${rssAfter?.toFixed(0)} MiB, heap after GC ${heapBefore} → ${heapAfter1} → ${heapAfter} MiB`);
+  spec.log?.(
+    `${spec.name}: ${tally.calls} sessions, fds ${fdsBefore} → ${fdsAfter}, RSS ${rssBefore?.toFixed(0)} → ${rssAfter?.toFixed(0)} MiB, heap after GC ${heapBefore} → ${heapAfter1} → ${heapAfter} MiB`,
+  );
   return {
     name: spec.name,
     transport: spec.transport,
@@ -236,7 +238,12 @@ export async function runLongSession(target: LoadTarget, spec: LongSessionSpec):
   const pid = target.pid;
   const watchdog = new Watchdog();
   const tally = new Tally();
-  const client: LoadClient = createClient(spec.transport, { target: target.http, watchdog, deadlineMs: spec.deadlineMs, agent: keepAliveAgent(spec.inflight + 2) });
+  const client: LoadClient = createClient(spec.transport, {
+    target: target.http,
+    watchdog,
+    deadlineMs: spec.deadlineMs,
+    agent: keepAliveAgent(spec.inflight + 2),
+  });
   await client.open();
   await client.listTools();
   const total = spec.checkpoints[spec.checkpoints.length - 1]!;

@@ -12,9 +12,7 @@ interface Common {
   kubeconfigPath: string;
 }
 
-export function startControllerManager(
-  spec: Common & { binary: string; pki: NodePki; serviceAccountKey: string; port: number },
-): ManagedProcess {
+export function startControllerManager(spec: Common & { binary: string; pki: NodePki; serviceAccountKey: string; port: number }): ManagedProcess {
   return startProcess({
     name: 'kube-controller-manager',
     command: spec.binary,

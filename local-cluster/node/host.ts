@@ -28,7 +28,13 @@ export function podsUnavailable(): string | undefined {
   if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) return 'the kernel has no overlayfs (containerd snapshots need it)';
   if (!existsSync('/proc/sys/net/bridge')) return 'the kernel has no bridge netfilter (/proc/sys/net/bridge is missing)';
   if (!existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'no cgroup hierarchy is mounted';
-  const missing = [...new Set(Object.keys(packages).filter((command) => !installed(command)).map((command) => packages[command]!))];
+  const missing = [
+    ...new Set(
+      Object.keys(packages)
+        .filter((command) => !installed(command))
+        .map((command) => packages[command]!),
+    ),
+  ];
   if (missing.length && !installPackages(missing)) return `could not install ${missing.join(', ')} with apt-get`;
   const other = readRecord();
   if (other && isAlive(other.ownerPid)) return `another local node is running (owner pid ${other.ownerPid}); one per machine`;

@@ -59,7 +59,11 @@ export function removeNewEmptyTables(before: string[]): void {
 export function nodeChains(): string[] {
   if (!installed('iptables-save')) return [];
   return families.flatMap((iptables) =>
-    tables.flatMap((table) => dump(iptables, table).chains.filter(ours).map((chain) => `${iptables} ${table} ${chain}`)),
+    tables.flatMap((table) =>
+      dump(iptables, table)
+        .chains.filter(ours)
+        .map((chain) => `${iptables} ${table} ${chain}`),
+    ),
   );
 }
 

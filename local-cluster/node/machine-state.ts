@@ -23,10 +23,15 @@ export function snapshotMachine(): MachineState {
     routes: lines('ip', ['route', 'show', 'table', 'all']),
     iptables: iptables('iptables'),
     ip6tables: iptables('ip6tables'),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ').slice(4, 5).join(' ')),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ').slice(4, 5).join(' ')),
     sysctls: recordedSysctls.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => `${key}=${readFileSync(`/proc/sys/${key}`, 'utf8').trim()}`),
     cgroups: existsSync('/sys/fs/cgroup')
-      ? readdirSync('/sys/fs/cgroup').filter((h) => existsSync(`/sys/fs/cgroup/${h}/kubepods`)).map((h) => `${h}/kubepods`)
+      ? readdirSync('/sys/fs/cgroup')
+          .filter((h) => existsSync(`/sys/fs/cgroup/${h}/kubepods`))
+          .map((h) => `${h}/kubepods`)
       : [],
     paths: fixedPaths.filter((path) => existsSync(path)),
     shims: readdirSync('/proc')

@@ -25,19 +25,33 @@ export function makeNodePki(dir: string): NodePki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   run('openssl', [
-    'req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', ca.key, '-out', ca.cert, '-days', '2', '-subj', '/CN=cnpg-mcp-local-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    ca.key,
+    '-out',
+    ca.cert,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=cnpg-mcp-local-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   chmodSync(ca.key, 0o600);
   const names = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${clusterDomain}`, 'localhost'];
   const ips = [nodeIp, kubernetesServiceIp, '127.0.0.1'];
   return {
     ca,
-    apiserverServing: sign(dir, ca, 'apiserver', '/CN=kube-apiserver', 'serverAuth', [
-      ...names.map((name) => `DNS:${name}`),
-      ...ips.map((ip) => `IP:${ip}`),
-    ]),
+    apiserverServing: sign(dir, ca, 'apiserver', '/CN=kube-apiserver', 'serverAuth', [...names.map((name) => `DNS:${name}`), ...ips.map((ip) => `IP:${ip}`)]),
     apiserverKubeletClient: sign(dir, ca, 'apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'clientAuth'),
     kubeletClient: sign(dir, ca, 'kubelet-client', `/O=system:nodes/CN=system:node:${nodeName}`, 'clientAuth'),
   };
@@ -56,8 +70,38 @@ function sign(dir: string, ca: CertPair, name: string, subject: string, usage: s
     ].join('\n'),
   );
   const request = join(dir, `${name}.csr`);
-  run('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', pair.key, '-out', request, '-subj', subject]);
+  run('openssl', [
+    'req',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    pair.key,
+    '-out',
+    request,
+    '-subj',
+    subject,
+  ]);
   chmodSync(pair.key, 0o600);
-  run('openssl', ['x509', '-req', '-in', request, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', pair.cert, '-days', '2', '-extfile', extensions]);
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    request,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    pair.cert,
+    '-days',
+    '2',
+    '-extfile',
+    extensions,
+  ]);
   return pair;
 }

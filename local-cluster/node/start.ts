@@ -38,7 +38,12 @@ export interface NodeSpec {
 export async function startNode(spec: NodeSpec): Promise<void> {
   const { binaries, dir, logDir, own, step, timeoutMs, died } = spec;
   const [kcmPort, schedulerPort, kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics] = (await freePorts(6)) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const containerd = startContainerd({ dir, logDir, sandboxImage: spec.images.pause.ref, cniPlugins: binaries.cniPlugins, socket: spec.containerdSocket });
   own(containerd.process);
@@ -78,11 +83,18 @@ export async function startNode(spec: NodeSpec): Promise<void> {
   );
   // Pods need their namespace's `default` ServiceAccount, which kube-controller-manager makes.
   const core = spec.kc.makeApiClient(CoreV1Api);
-  await waitFor(() => core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(() => true, () => false), {
-    what: 'kube-controller-manager to create ServiceAccount default/default',
-    timeoutMs,
-    signal: died(),
-  });
+  await waitFor(
+    () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(
+        () => true,
+        () => false,
+      ),
+    {
+      what: 'kube-controller-manager to create ServiceAccount default/default',
+      timeoutMs,
+      signal: died(),
+    },
+  );
   step('controllers, DNS and the default StorageClass running');
 }
 

@@ -130,4 +130,3 @@ function walk(dir: string, visit: (dir: string) => void): void {
 function waitBriefly(): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
 }
-
