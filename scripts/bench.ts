@@ -12,9 +12,27 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ControlPlane } from '../local-cluster/start.js';
 import type { TransportName } from '../load/lib/clients.js';
-import { buildServer, repoRoot, serverArgs, startEchoServer, startMcpServer, supportedFlags, type ChildServer, type McpServerOptions } from '../load/lib/processes.js';
+import {
+  buildServer,
+  repoRoot,
+  serverArgs,
+  startEchoServer,
+  startMcpServer,
+  supportedFlags,
+  type ChildServer,
+  type McpServerOptions,
+} from '../load/lib/processes.js';
 import { scrapeApiserver, scrapeServer, sumOf, type PromSample } from '../load/lib/prometheus.js';
-import { chartFor, evaluate, renderMarkdown, targetDefs, type ApiRequestsRecord, type BenchResults, type IdleSessionsRecord, type ScenarioRecord } from '../load/lib/report.js';
+import {
+  chartFor,
+  evaluate,
+  renderMarkdown,
+  targetDefs,
+  type ApiRequestsRecord,
+  type BenchResults,
+  type IdleSessionsRecord,
+  type ScenarioRecord,
+} from '../load/lib/report.js';
 import { heapAfterGcMb, runClosedLoop, type LoadTarget, type ScenarioResult, type ToolCall } from '../load/lib/runner.js';
 import { runChurn, runIdleSessions, runLongSession } from '../load/lib/scenarios.js';
 import { BENCH_CLUSTER, ensureBenchCluster } from '../load/lib/setup.js';
@@ -61,8 +79,34 @@ const runs = (g: Group) => !only || only.has(g);
 
 /** Every knob of the two modes in one place. */
 const PLAN = quick
-  ? { warmupMs: 2000, mainMs: 5000, sweepWarmupMs: 500, sweepMs: 2000, sweep: [1, 10, 100, 1000], sweepTransports: ['echo', 'streamable-session', 'legacy-sse'] as TransportName[], churnSessions: 200, longCheckpoints: [2000, 20_000], soakClients: 100, soakMs: 20_000, soakSampleMs: 5000, idle: 1000 }
-  : { warmupMs: 5000, mainMs: 30_000, sweepWarmupMs: 3000, sweepMs: 10_000, sweep: [1, 10, 100, 1000], sweepTransports: ['echo', 'streamable-session', 'streamable-sessionless', 'legacy-sse'] as TransportName[], churnSessions: 5000, longCheckpoints: [20_000, 200_000], soakClients: 500, soakMs: 600_000, soakSampleMs: 30_000, idle: 10_000 };
+  ? {
+      warmupMs: 2000,
+      mainMs: 5000,
+      sweepWarmupMs: 500,
+      sweepMs: 2000,
+      sweep: [1, 10, 100, 1000],
+      sweepTransports: ['echo', 'streamable-session', 'legacy-sse'] as TransportName[],
+      churnSessions: 200,
+      longCheckpoints: [2000, 20_000],
+      soakClients: 100,
+      soakMs: 20_000,
+      soakSampleMs: 5000,
+      idle: 1000,
+    }
+  : {
+      warmupMs: 5000,
+      mainMs: 30_000,
+      sweepWarmupMs: 3000,
+      sweepMs: 10_000,
+      sweep: [1, 10, 100, 1000],
+      sweepTransports: ['echo', 'streamable-session', 'streamable-sessionless', 'legacy-sse'] as TransportName[],
+      churnSessions: 5000,
+      longCheckpoints: [20_000, 200_000],
+      soakClients: 500,
+      soakMs: 600_000,
+      soakSampleMs: 30_000,
+      idle: 10_000,
+    };
 const MAIN_CLIENTS = 50;
 const DEADLINE_MS = 10_000;
 const TOOL: ToolCall = { name: 'get_cluster_status', args: { ...BENCH_CLUSTER } };
@@ -96,7 +140,10 @@ function toRecord(r: ScenarioResult, group: ScenarioRecord['group']): ScenarioRe
 
 async function main(): Promise<number> {
   log(`${quick ? 'quick' : 'full'} run; machine: ${cpus().length} cores, load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`);
-  if (loadBefore[0]! > 0.5) notes.push(`The machine was not idle when the run started (load average ${loadBefore[0]!.toFixed(2)}): other work on these ${cpus().length} cores lowers every figure.`);
+  if (loadBefore[0]! > 0.5)
+    notes.push(
+      `The machine was not idle when the run started (load average ${loadBefore[0]!.toFixed(2)}): other work on these ${cpus().length} cores lowers every figure.`,
+    );
   let kubeconfigPath = values.kubeconfig;
   if (!kubeconfigPath) {
     const { startControlPlane } = await import('../local-cluster/start.js');
@@ -123,15 +170,34 @@ async function main(): Promise<number> {
   const echoTarget = loadTarget(echo);
 
   // Warm the watch cache: the first read starts the watch; reads go to the API until it synced.
-  await runClosedLoop(mcp, { name: 'warm-up', transport: 'streamable-session', clients: 4, durationMs: 1500, warmupMs: 0, callsPerSession: 0, tool: TOOL, deadlineMs: DEADLINE_MS });
+  await runClosedLoop(mcp, {
+    name: 'warm-up',
+    transport: 'streamable-session',
+    clients: 4,
+    durationMs: 1500,
+    warmupMs: 0,
+    callsPerSession: 0,
+    tool: TOOL,
+    deadlineMs: DEADLINE_MS,
+  });
 
   const scenarios: ScenarioRecord[] = [];
   const add = (record: ScenarioRecord) => {
     scenarios.push(record);
     const extra = record.unit === 'session' ? 'sessions/s' : 'calls/s';
-    log(`${record.name}: ${record.rps} ${extra}, p50 ${record.p50_ms} ms, p99 ${record.p99_ms} ms, errors ${record.errors}, lost ${record.lost}, server ${record.cpu_us_per_call ?? '–'} µs/${record.unit}, RSS ${record.rss_mb ?? '–'} MiB`);
+    log(
+      `${record.name}: ${record.rps} ${extra}, p50 ${record.p50_ms} ms, p99 ${record.p99_ms} ms, errors ${record.errors}, lost ${record.lost}, server ${record.cpu_us_per_call ?? '–'} µs/${record.unit}, RSS ${record.rss_mb ?? '–'} MiB`,
+    );
   };
-  const closedLoop = async (target: LoadTarget, transport: TransportName | TransportName[], clients: number, group: ScenarioRecord['group'], durationMs: number, warmupMs: number, name?: string) =>
+  const closedLoop = async (
+    target: LoadTarget,
+    transport: TransportName | TransportName[],
+    clients: number,
+    group: ScenarioRecord['group'],
+    durationMs: number,
+    warmupMs: number,
+    name?: string,
+  ) =>
     add(
       toRecord(
         await runClosedLoop(target, {
@@ -154,7 +220,15 @@ async function main(): Promise<number> {
   // 1. One session, many calls, first while the heap holds nothing else: RSS at the first checkpoint vs the last.
   if (runs('long-session')) {
     for (const transport of ['streamable-session', 'legacy-sse'] as TransportName[]) {
-      const r = await runLongSession(mcp, { name: `long-session-${transport}`, transport, checkpoints: PLAN.longCheckpoints, inflight: 8, tool: TOOL, deadlineMs: DEADLINE_MS, log });
+      const r = await runLongSession(mcp, {
+        name: `long-session-${transport}`,
+        transport,
+        checkpoints: PLAN.longCheckpoints,
+        inflight: 8,
+        tool: TOOL,
+        deadlineMs: DEADLINE_MS,
+        log,
+      });
       add({ ...r, unit: 'call', group: 'long-session' });
     }
   }
@@ -165,25 +239,54 @@ async function main(): Promise<number> {
   if (runs('main')) {
     const before = await countApiRequests(mcp, kubeconfigPath);
     const callsBefore = completedCalls(scenarios);
-    for (const transport of ['streamable-session', 'streamable-sessionless', 'legacy-sse'] as TransportName[]) await closedLoop(mcp, transport, MAIN_CLIENTS, 'main', PLAN.mainMs, PLAN.warmupMs);
+    for (const transport of ['streamable-session', 'streamable-sessionless', 'legacy-sse'] as TransportName[])
+      await closedLoop(mcp, transport, MAIN_CLIENTS, 'main', PLAN.mainMs, PLAN.warmupMs);
     const after = await countApiRequests(mcp, kubeconfigPath);
     api = apiRecord(before, after, completedCalls(scenarios) - callsBefore);
   }
 
   // 2b. The peer (Go Kubernetes MCP server) on the same API server and Cluster, in this run (issue #17).
-  if (runs('peer')) await runPeerGroup({ kubeconfigPath, cluster: BENCH_CLUSTER, mainClients: MAIN_CLIENTS, durationMs: PLAN.mainMs, warmupMs: PLAN.warmupMs, deadlineMs: DEADLINE_MS, log, note: (line) => notes.push(line), add: (r) => add(toRecord(r, 'peer')) });
+  if (runs('peer'))
+    await runPeerGroup({
+      kubeconfigPath,
+      cluster: BENCH_CLUSTER,
+      mainClients: MAIN_CLIENTS,
+      durationMs: PLAN.mainMs,
+      warmupMs: PLAN.warmupMs,
+      deadlineMs: DEADLINE_MS,
+      log,
+      note: (line) => notes.push(line),
+      add: (r) => add(toRecord(r, 'peer')),
+    });
 
   // 3. Throughput and p99 against the number of clients (the chart).
   if (runs('sweep')) {
     for (const transport of PLAN.sweepTransports) {
-      for (const clients of PLAN.sweep) await closedLoop(transport === 'echo' ? echoTarget : mcp, transport, clients, 'sweep', PLAN.sweepMs, PLAN.sweepWarmupMs, `sweep-${transport}-${clients}`);
+      for (const clients of PLAN.sweep)
+        await closedLoop(
+          transport === 'echo' ? echoTarget : mcp,
+          transport,
+          clients,
+          'sweep',
+          PLAN.sweepMs,
+          PLAN.sweepWarmupMs,
+          `sweep-${transport}-${clients}`,
+        );
     }
   }
 
   // 4. Churn: many short sessions, then what the server still holds.
   if (runs('churn')) {
     for (const transport of ['streamable-session', 'legacy-sse'] as TransportName[]) {
-      const r = await runChurn(mcp, { name: `churn-${transport}`, transport, sessions: PLAN.churnSessions, concurrency: 20, tool: TOOL, deadlineMs: DEADLINE_MS, log });
+      const r = await runChurn(mcp, {
+        name: `churn-${transport}`,
+        transport,
+        sessions: PLAN.churnSessions,
+        concurrency: 20,
+        tool: TOOL,
+        deadlineMs: DEADLINE_MS,
+        log,
+      });
       add({ ...r, rps: r.sessions_per_s, cpu_us_per_call: r.cpu_us_per_session, unit: 'session', group: 'churn' });
     }
   }
@@ -201,7 +304,9 @@ async function main(): Promise<number> {
     server = await startServer();
     mcp = loadTarget(server);
     idle = await runIdleSessions(mcp, { count: PLAN.idle, concurrency: 50, deadlineMs: DEADLINE_MS * 3, probeCalls: 20, tool: TOOL, log });
-    log(`idle-sessions: ${idle.opened}/${idle.count} open, server RSS ${idle.rss_before_mb} → ${idle.rss_mb} MiB (${idle.kb_per_session} KiB/session; heap after GC ${idle.heap_kb_per_session} KiB/session), errors ${idle.errors}, lost ${idle.lost}`);
+    log(
+      `idle-sessions: ${idle.opened}/${idle.count} open, server RSS ${idle.rss_before_mb} → ${idle.rss_mb} MiB (${idle.kb_per_session} KiB/session; heap after GC ${idle.heap_kb_per_session} KiB/session), errors ${idle.errors}, lost ${idle.lost}`,
+    );
   }
 
   await Promise.allSettled([echo.stop(5000), server.stop(30_000)]);
@@ -228,13 +333,24 @@ async function main(): Promise<number> {
       date: date.toISOString(),
       mode: quick ? ('quick' as const) : ('full' as const),
       node: process.version,
-      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model.trim() ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), loadavg_before: loadBefore.map((v) => Math.round(v * 100) / 100) },
+      machine: {
+        cpus: cpus().length,
+        cpu_model: cpus()[0]?.model.trim() ?? 'unknown',
+        memory_gib: Math.round(totalmem() / 2 ** 30),
+        loadavg_before: loadBefore.map((v) => Math.round(v * 100) / 100),
+      },
       git_commit: commitAtStart,
       server_flags: serverFlags,
       duration_s: Math.round((performance.now() - startedAt) / 1000),
       notes,
     },
-    baseline: { rps: baselineRecord?.rps ?? 0, clients: baselineRecord?.clients ?? MAIN_CLIENTS, p50_ms: baselineRecord?.p50_ms ?? 0, p99_ms: baselineRecord?.p99_ms ?? 0, cpu_us_per_call: baselineRecord?.cpu_us_per_call ?? null },
+    baseline: {
+      rps: baselineRecord?.rps ?? 0,
+      clients: baselineRecord?.clients ?? MAIN_CLIENTS,
+      p50_ms: baselineRecord?.p50_ms ?? 0,
+      p99_ms: baselineRecord?.p99_ms ?? 0,
+      cpu_us_per_call: baselineRecord?.cpu_us_per_call ?? null,
+    },
     scenarios,
     idle_sessions: idle,
     api_requests_per_1000_reads: api.api_requests !== null && api.reads ? Math.round((api.api_requests / api.reads) * 1000 * 100) / 100 : null,
@@ -248,7 +364,9 @@ async function main(): Promise<number> {
   for (const o of failed) log(formatOutcome(o));
   const weighed = results.targets.filter((t) => !t.skipped && !t.informational);
   const missed = weighed.filter((t) => !t.ok);
-  log(`done in ${partial.meta.duration_s} s: ${failed.length ? `${failed.length} threshold(s) FAILED` : 'thresholds passed'}; ${missed.length} of ${weighed.length} targets missed`);
+  log(
+    `done in ${partial.meta.duration_s} s: ${failed.length ? `${failed.length} threshold(s) FAILED` : 'thresholds passed'}; ${missed.length} of ${weighed.length} targets missed`,
+  );
   return failed.length || (values.strict && missed.length) ? 1 : 0;
 }
 
@@ -258,7 +376,7 @@ async function main(): Promise<number> {
  * and a summary <name>.txt in µs per call (per session for churn); latest.* are left alone (a
  * profiled server is a slower one).
  */
-async function profileMainScenarios(kubeconfigPath: string, serverOptions: McpServerOptions, known: Set<string>): Promise<number> {
+async function profileMainScenarios(_kubeconfigPath: string, serverOptions: McpServerOptions, known: Set<string>): Promise<number> {
   const dir = join(values.out, 'profiles');
   mkdirSync(dir, { recursive: true });
   let failed = 0;
@@ -266,12 +384,31 @@ async function profileMainScenarios(kubeconfigPath: string, serverOptions: McpSe
     server = await startMcpServer(serverOptions, known);
     await waitReady(server);
     const target = loadTarget(server);
-    await runClosedLoop(target, { name: 'warm-up', transport, clients: 4, durationMs: 1500, warmupMs: 0, callsPerSession: 0, tool: TOOL, deadlineMs: DEADLINE_MS });
+    await runClosedLoop(target, {
+      name: 'warm-up',
+      transport,
+      clients: 4,
+      durationMs: 1500,
+      warmupMs: 0,
+      callsPerSession: 0,
+      tool: TOOL,
+      deadlineMs: DEADLINE_MS,
+    });
     let profiler: { stop(): Promise<unknown> } | undefined;
     let profile: Promise<unknown> | undefined;
     const start = setTimeout(() => void startCpuProfile(server!.inspectorUrl!).then((p) => (profiler = p)), PLAN.warmupMs);
     const stop = setTimeout(() => (profile = profiler?.stop()), PLAN.warmupMs + PLAN.mainMs);
-    const result = await runClosedLoop(target, { name: `${transport}-${MAIN_CLIENTS}`, transport, clients: MAIN_CLIENTS, durationMs: PLAN.mainMs, warmupMs: PLAN.warmupMs, callsPerSession: 0, tool: TOOL, deadlineMs: DEADLINE_MS, log });
+    const result = await runClosedLoop(target, {
+      name: `${transport}-${MAIN_CLIENTS}`,
+      transport,
+      clients: MAIN_CLIENTS,
+      durationMs: PLAN.mainMs,
+      warmupMs: PLAN.warmupMs,
+      callsPerSession: 0,
+      tool: TOOL,
+      deadlineMs: DEADLINE_MS,
+      log,
+    });
     clearTimeout(start);
     clearTimeout(stop);
     const cpu = (await (profile ?? profiler?.stop())) as CpuProfile | undefined;
@@ -288,9 +425,21 @@ async function profileMainScenarios(kubeconfigPath: string, serverOptions: McpSe
     server = await startMcpServer(serverOptions, known);
     await waitReady(server);
     const target = loadTarget(server);
-    await runClosedLoop(target, { name: 'warm-up', transport, clients: 4, durationMs: 1500, warmupMs: 0, callsPerSession: 0, tool: TOOL, deadlineMs: DEADLINE_MS });
+    await runClosedLoop(target, {
+      name: 'warm-up',
+      transport,
+      clients: 4,
+      durationMs: 1500,
+      warmupMs: 0,
+      callsPerSession: 0,
+      tool: TOOL,
+      deadlineMs: DEADLINE_MS,
+    });
     const profiler = await startCpuProfile(server.inspectorUrl!);
-    const result = await runChurn({ ...target, inspectorUrl: undefined }, { name: `churn-${transport}`, transport, sessions: PLAN.churnSessions, concurrency: 20, tool: TOOL, deadlineMs: DEADLINE_MS, log });
+    const result = await runChurn(
+      { ...target, inspectorUrl: undefined },
+      { name: `churn-${transport}`, transport, sessions: PLAN.churnSessions, concurrency: 20, tool: TOOL, deadlineMs: DEADLINE_MS, log },
+    );
     const cpu = (await profiler.stop()) as CpuProfile;
     await server.stop();
     failed += result.errors + result.lost;
@@ -313,7 +462,7 @@ function ratio(value: number, base: number | undefined): number | null {
 
 function completedCalls(scenarios: ScenarioRecord[]): number {
   // Warm-up calls read too; scenario records count the measured window only, so count both.
-  return scenarios.reduce((sum, s) => sum + (s.transport === 'echo' ? 0 : ((s.completed_total as number | undefined) ?? s.calls as number)), 0);
+  return scenarios.reduce((sum, s) => sum + (s.transport === 'echo' ? 0 : ((s.completed_total as number | undefined) ?? (s.calls as number))), 0);
 }
 
 interface ApiCount {
@@ -325,8 +474,12 @@ interface ApiCount {
 /** Kubernetes API requests so far: the server's own counter when it serves /metrics, else kube-apiserver's count for CNPG clusters. */
 async function countApiRequests(target: LoadTarget, kubeconfigPath: string): Promise<ApiCount | undefined> {
   const own: PromSample[] | undefined = await scrapeServer(target.http).catch(() => undefined);
-  if (own && own.some((s) => s.name === 'cnpg_mcp_kube_api_requests_total' || s.name === 'cnpg_mcp_cache_reads_total')) {
-    return { source: 'server /metrics', requests: sumOf(own, 'cnpg_mcp_kube_api_requests_total'), reads: sumOf(own, 'cnpg_mcp_cache_reads_total', { kind: 'cluster' }) };
+  if (own?.some((s) => s.name === 'cnpg_mcp_kube_api_requests_total' || s.name === 'cnpg_mcp_cache_reads_total')) {
+    return {
+      source: 'server /metrics',
+      requests: sumOf(own, 'cnpg_mcp_kube_api_requests_total'),
+      reads: sumOf(own, 'cnpg_mcp_cache_reads_total', { kind: 'cluster' }),
+    };
   }
   try {
     const samples = await scrapeApiserver(kubeconfigPath);
@@ -338,16 +491,21 @@ async function countApiRequests(target: LoadTarget, kubeconfigPath: string): Pro
 }
 
 function apiRecord(before: ApiCount | undefined, after: ApiCount | undefined, calls: number): ApiRequestsRecord {
-  if (!before || !after || before.source !== after.source) return { source: 'unavailable', api_requests: null, reads: null, note: 'Neither the server nor kube-apiserver served metrics.' };
+  if (!before || !after || before.source !== after.source)
+    return { source: 'unavailable', api_requests: null, reads: null, note: 'Neither the server nor kube-apiserver served metrics.' };
   const reads = before.reads !== undefined && after.reads !== undefined ? after.reads - before.reads : calls;
   if (before.source === 'server /metrics')
-    return { source: before.source, api_requests: after.requests - before.requests, reads, note: 'Counted by the server: cnpg_mcp_kube_api_requests_total over cnpg_mcp_cache_reads_total{kind="cluster"}, across the three 50-client scenarios.' };
+    return {
+      source: before.source,
+      api_requests: after.requests - before.requests,
+      reads,
+      note: 'Counted by the server: cnpg_mcp_kube_api_requests_total over cnpg_mcp_cache_reads_total{kind="cluster"}, across the three 50-client scenarios.',
+    };
   return {
     source: before.source,
     api_requests: after.requests - before.requests,
     reads,
-    note:
-      'The server does not serve /metrics yet, so requests were counted by kube-apiserver (apiserver_request_total for postgresql.cnpg.io clusters, every verb incl. WATCH, every client: the operator is included, so this is an upper bound) over the get_cluster_status calls the harness completed in the three 50-client scenarios.',
+    note: 'The server does not serve /metrics yet, so requests were counted by kube-apiserver (apiserver_request_total for postgresql.cnpg.io clusters, every verb incl. WATCH, every client: the operator is included, so this is an upper bound) over the get_cluster_status calls the harness completed in the three 50-client scenarios.',
   };
 }
 
