@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
+import { CONFLICT_RETRY, retryOnConflict } from './conflicts.js';
 import { kube, KubeError, networkAdvice } from './errors.js';
 import { execInPod, type ExecOptions, type ExecResult } from './exec.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
@@ -26,6 +27,21 @@ import { waitForObject, type WaitOptions, type WaitOutcome } from './wait.js';
 export interface WriteOptions {
   /** Server-side dry run: the API server validates and defaults, nothing is stored. */
   dryRun?: boolean;
+}
+
+export interface ModifyOptions extends WriteOptions {
+  /** The status subresource instead of the object (a switchover request). */
+  target?: 'object' | 'status';
+  /** Cancelling the request stops the retries. */
+  signal?: AbortSignal;
+  /** Deadline and backoff of the 409 retries (src/cnpg/conflicts.ts). */
+  policy?: typeof CONFLICT_RETRY;
+}
+
+/** What modify() wrote (the merge patch, resourceVersion included) and the object the API answered. */
+export interface Modified<T> {
+  patch: Record<string, unknown>;
+  result: T;
 }
 
 const FIELD_MANAGER = 'cnpg-mcp';
@@ -134,7 +150,34 @@ export class CnpgClient {
     return this.noted(kind, namespace, body.metadata.name, created, options)!;
   }
 
-  /** JSON merge patch of the main resource. Include metadata.resourceVersion for optimistic locking. */
+  /**
+   * The one read-modify-write: reads the object fresh (never from the cache), asks `mutate` for
+   * a merge patch from what it read (it may throw to refuse), writes it conditioned on the
+   * resourceVersion read, and on 409 does it all again, with exponential backoff and full jitter,
+   * until the deadline. A concurrent edit is never lost, and a check in `mutate` always ran on
+   * the version the write replaces.
+   */
+  async modify<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    mutate: (current: T) => Record<string, unknown> | Promise<Record<string, unknown>>,
+    options: ModifyOptions = {},
+  ): Promise<Modified<T>> {
+    const { target = 'object', signal, policy, ...write } = options;
+    return retryOnConflict(
+      async () => {
+        const current = await this.get<T>(kind, namespace, name, { fresh: true });
+        const { metadata, ...rest } = await mutate(current);
+        const patch = { metadata: { resourceVersion: current.metadata.resourceVersion, ...(metadata as Record<string, unknown> | undefined) }, ...rest };
+        return { patch, result: await this.mergePatch<T>(target, kind, namespace, name, patch, write) };
+      },
+      signal,
+      policy,
+    );
+  }
+
+  /** JSON merge patch of the main resource. For a read-modify-write use modify(). */
   async patch<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<T> {
     return this.mergePatch<T>('object', kind, namespace, name, patch, options);
   }

@@ -2,7 +2,6 @@
 // (docs/architecture.md). The server factory registers these; modes filter them by annotations.
 import type { z } from 'zod';
 import type { CnpgClient } from '../cnpg/client.js';
-import type { NamespacePolicy } from './namespaces.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -15,7 +14,14 @@ export interface ToolAnnotations {
 export interface ToolContext {
   /** Throws a not_configured KubeError when no kubeconfig could be loaded. */
   cnpg(): CnpgClient;
-  namespaces: NamespacePolicy;
+  /**
+   * The namespace this call acts in: the `namespace` argument, else the server's default,
+   * already checked against --namespaces by the call path (src/mcp/call-tool.ts) before the
+   * handler runs. The handler's input.namespace holds the same value.
+   */
+  namespace: string;
+  /** For "all namespaces" listings: undefined means every namespace; otherwise the allowlist. */
+  allowedNamespaces: readonly string[] | undefined;
   /** Why credentials must not be returned in this mode (src/mcp/modes.ts), or undefined. */
   credentialsRefusal: string | undefined;
   /** Sends notifications/progress when the client asked for it (no-op otherwise). */

@@ -20,21 +20,17 @@ export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps
     return errorResult(`Invalid arguments for ${tool.name}: ${parsed.problems.join('; ')}. Nothing was changed.`, deps.maxResponseChars);
   }
   const progressToken = ctx.mcpReq._meta?.progressToken;
-  const toolCtx: ToolContext = {
-    cnpg: deps.cnpg,
-    namespaces: deps.namespaces,
-    credentialsRefusal: credentialsRefusal(deps.mode),
-    signal: ctx.mcpReq.signal,
-    progress: async (progress, total, message) => {
-      if (progressToken === undefined) return;
-      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } }).catch(() => undefined);
-    },
-  };
   const stopTimer = toolDuration.startTimer({ tool: tool.name });
   try {
-    const outcome = await tool.handler(parsed.data, toolCtx);
+    const input = parsed.data as { namespace?: string; format?: string };
+    // The one place the namespace allowlist is enforced: every tool acts in the namespace
+    // resolved here, and its input carries that value, so no handler can skip the check.
+    const namespace = deps.namespaces.resolve(input.namespace);
+    if ('namespace' in tool.input.shape) input.namespace = namespace;
+    const toolCtx = toolContext(deps, ctx, namespace, progressToken);
+    const outcome = await tool.handler(input, toolCtx);
     toolCalls.inc({ tool: tool.name, outcome: 'ok' });
-    const asJson = (parsed.data as { format?: string }).format === 'json';
+    const asJson = input.format === 'json';
     return successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
   } catch (err) {
     toolCalls.inc({ tool: tool.name, outcome: 'error' });
@@ -43,4 +39,18 @@ export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps
   } finally {
     stopTimer();
   }
+}
+
+function toolContext(deps: ServerDeps, ctx: ServerContext, namespace: string, progressToken: string | number | undefined): ToolContext {
+  return {
+    cnpg: deps.cnpg,
+    namespace,
+    allowedNamespaces: deps.namespaces.listScope(),
+    credentialsRefusal: credentialsRefusal(deps.mode),
+    signal: ctx.mcpReq.signal,
+    progress: async (progress, total, message) => {
+      if (progressToken === undefined) return;
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } }).catch(() => undefined);
+    },
+  };
 }

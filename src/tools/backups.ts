@@ -82,7 +82,7 @@ export const listBackups = defineTool({
   output: z.object({ backups: z.array(backupShape), count: z.number() }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const all = await ctx.cnpg().list<Backup>('backup', namespace);
     const mine = all.filter((b) => !input.cluster_name || b.spec?.cluster?.name === input.cluster_name);
     mine.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
@@ -99,7 +99,7 @@ export const getBackup = defineTool({
   output: backupShape.extend({ status: z.record(z.string(), z.unknown()) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const backup = await ctx.cnpg().get<Backup>('backup', namespace, input.name);
     const summary = summariseBackup(backup);
     return { text: backupLine(summary), data: { ...summary, status: (backup.status ?? {}) as Record<string, unknown> } };
@@ -122,7 +122,7 @@ export const createBackup = defineTool({
   output: changeOutput,
   annotations: ADDITIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
     const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
     const name = input.backup_name ?? `${input.cluster_name}-${rfc3339().replace(/[-:TZ]/g, '').slice(0, 14)}`;
@@ -150,7 +150,7 @@ export const listScheduledBackups = defineTool({
   output: z.object({ scheduled_backups: z.array(scheduledShape) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const items = (await ctx.cnpg().list<Scheduled>('scheduledBackup', namespace)).filter((b) => !input.cluster_name || b.spec?.cluster?.name === input.cluster_name);
     const scheduled = items.map((b) => ({
       name: b.metadata.name,
@@ -185,7 +185,7 @@ export const createScheduledBackup = defineTool({
   output: changeOutput,
   annotations: ADDITIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name);
     const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
     const manifest = buildScheduledBackup({ ...input, ...chosen, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
@@ -202,7 +202,7 @@ export const deleteScheduledBackup = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     await ctx.cnpg().delete('scheduledBackup', namespace, input.name, { dryRun: input.dry_run });
     return {
       text: `${input.dry_run ? 'Would delete' : 'Deleted'} scheduled backup ${namespace}/${input.name}.`,

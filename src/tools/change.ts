@@ -1,6 +1,5 @@
-// The common path of a mutating tool that patches one object: a narrow merge patch
-// (server-side dry run when asked), returned as a changeOutput.
-import { KubeError } from '../cnpg/errors.js';
+// The common paths of a mutating tool: a create, a narrow merge patch, or a read-modify-write
+// (server-side dry run when asked), each returned as a changeOutput.
 import type { CnpgKind } from '../cnpg/kinds.js';
 import type { CnpgObject } from '../cnpg/types.js';
 import type { ToolContext } from '../kit/tool.js';
@@ -37,30 +36,19 @@ export async function change(
   return { name, namespace, action, dry_run: dryRun, changes: patch, result: tidyObject(result) };
 }
 
-/** How long a read-modify-write keeps retrying 409s, and its backoff (exponential, full jitter). */
-export const CONFLICT_RETRY = { deadlineMs: 20_000, firstDelayMs: 10, maxDelayMs: 500 };
-
 /**
- * Runs a read-modify-write again when the API answers 409. Writes that replace a list (roles,
- * fenced instances) carry the resourceVersion they read, and the operator bumps it with every
- * status update, so a conflict usually means "read again", as client-go's RetryOnConflict does.
- * `attempt` must read fresh (bypassing the cache) each time.
- *
- * Retries until a deadline rather than a count, with exponential backoff and full jitter: with
- * many writers on one object a fixed few quick retries collide again in lockstep (issue #12,
- * item 4: 11 of 20 concurrent role creates failed after 5). Cancelling the request stops it.
+ * The common path of a tool's read-modify-write (roles, fencing, a switchover): the CNPG
+ * client's modify(), conditioned on the version read and retried on 409, as a changeOutput.
  */
-export async function retryOnConflict<T>(attempt: () => Promise<T>, signal?: AbortSignal, policy = CONFLICT_RETRY): Promise<T> {
-  const deadline = Date.now() + policy.deadlineMs;
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!(err instanceof KubeError && err.kind === 'conflict')) throw err;
-      const ceiling = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** i);
-      const delay = Math.random() * ceiling;
-      if (signal?.aborted || Date.now() + delay > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+export async function modifyObject<T extends CnpgObject>(
+  ctx: ToolContext,
+  kind: CnpgKind,
+  name: string,
+  mutate: (current: T) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  dryRun: boolean,
+  action: string,
+  target: 'object' | 'status' = 'object',
+) {
+  const { patch, result } = await ctx.cnpg().modify<T>(kind, ctx.namespace, name, mutate, { dryRun, target, signal: ctx.signal });
+  return { name, namespace: ctx.namespace, action, dry_run: dryRun, changes: patch, result: tidyObject(result) };
 }

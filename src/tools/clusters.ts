@@ -91,7 +91,7 @@ export const listClusters = defineTool({
   output: z.object({ clusters: z.array(clusterSummaryShape), count: z.number(), truncated: z.boolean() }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const scopes = input.all_namespaces ? (ctx.namespaces.listScope() ?? [undefined]) : [ctx.namespaces.resolve(input.namespace)];
+    const scopes = input.all_namespaces ? (ctx.allowedNamespaces ?? [undefined]) : [ctx.namespace];
     const found = (await Promise.all(scopes.map((ns) => ctx.cnpg().list<Cluster>('cluster', ns, input.label_selector)))).flat();
     const clusters = found.slice(0, input.limit).map((c) => summariseCluster(c, input.detail_level));
     const where = input.all_namespaces ? 'all allowed namespaces' : `namespace ${scopes[0]}`;
@@ -129,7 +129,7 @@ export const getClusterStatus = defineTool({
   }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const summary = { ...summariseCluster(cluster, input.detail_level), last_successful_backup: cluster.status?.lastSuccessfulBackup };
     // Off for 'concise' unless asked: that call stays a read of the shared cache (load/, issue #13),
@@ -198,7 +198,7 @@ export const createCluster = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     if (input.image && input.postgres_version) throw new ToolError('give either image or postgres_version, not both');
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const manifest = buildCluster({ ...input, namespace });
     const created = await ctx.cnpg().create<Cluster>('cluster', namespace, manifest, { dryRun: input.dry_run });
     const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
@@ -230,7 +230,7 @@ export const scaleCluster = defineTool({
   output: changeOutput.extend({ wait: waitOutcome }),
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
     const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
     return { text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).${wait ? waitSentence(wait) : ''}`, data: { ...result, wait } };
@@ -247,7 +247,7 @@ export const resizeCluster = defineTool({
   output: changeOutput,
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     // Volumes only grow: a smaller size is refused here, before the operator is asked for the
     // impossible (issue #12, item 6). Fresh read: the size to compare with must be the stored one.
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
@@ -278,7 +278,7 @@ export const updateParameters = defineTool({
   output: changeOutput,
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { postgresql: { parameters: input.parameters } } }, input.dry_run, 'update parameters');
     const list = Object.entries(input.parameters).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`)).join(', ');
     return { text: `${input.dry_run ? 'Would set' : 'Set'} ${list} on ${namespace}/${input.name}.`, data: result };
@@ -300,7 +300,7 @@ export const deleteCluster = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     if (!input.confirm_deletion && !input.dry_run) {
       throw new ToolError(`deleting ${namespace}/${input.name} needs confirm_deletion=true`, 'Ask the user to confirm: the cluster and its data will be deleted.');
     }

@@ -46,7 +46,7 @@ export const listDatabases = defineTool({
   output: z.object({ databases: z.array(databaseShape) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const items = await databasesOf(ctx, ctx.namespaces.resolve(input.namespace), input.cluster_name);
+    const items = await databasesOf(ctx, ctx.namespace, input.cluster_name);
     const databases = items.map((d) => ({
       object_name: d.metadata.name,
       database: d.spec?.name ?? '',
@@ -81,7 +81,7 @@ export const createDatabase = defineTool({
   output: changeOutput,
   annotations: ADDITIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     await ctx.cnpg().get('cluster', namespace, input.cluster_name);
     const manifest = buildDatabase({ ...input, namespace, cluster: input.cluster_name, database: input.database_name });
     const data = await createObject(ctx, 'database', namespace, manifest, input.dry_run, 'create database');
@@ -105,7 +105,7 @@ export const updateDatabase = defineTool({
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     if (!input.owner && !input.reclaim_policy) throw new ToolError('nothing to change: give owner and/or reclaim_policy');
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const db = await findDatabase(ctx, namespace, input.cluster_name, input.database_name);
     const spec = { ...(input.owner ? { owner: input.owner } : {}), ...(input.reclaim_policy ? { databaseReclaimPolicy: input.reclaim_policy } : {}) };
     const result = await change(ctx, 'database', namespace, db.metadata.name, { spec }, input.dry_run, 'update database');
@@ -129,7 +129,7 @@ export const deleteDatabase = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const db = await findDatabase(ctx, namespace, input.cluster_name, input.database_name);
     if (input.drop) await change(ctx, 'database', namespace, db.metadata.name, { spec: { databaseReclaimPolicy: 'delete' } }, input.dry_run, 'set reclaim policy');
     await ctx.cnpg().delete('database', namespace, db.metadata.name, { dryRun: input.dry_run });

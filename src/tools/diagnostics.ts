@@ -25,7 +25,7 @@ export const getEvents = defineTool({
   output: z.object({ events: z.array(eventShape), count: z.number() }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     await ctx.cnpg().get('cluster', namespace, input.name);
     const all = await ctx.cnpg().listEvents(namespace);
     const related = all.filter((e) => {
@@ -66,7 +66,7 @@ export const getLogs = defineTool({
   output: z.object({ logs: z.array(z.object({ instance: z.string(), role: z.string().optional(), text: z.string() })) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     await ctx.cnpg().get('cluster', namespace, input.name);
     const pods = (await ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${input.name}`)).filter(
       (p) => p.metadata?.labels?.[INSTANCE_ROLE_LABEL] && (!input.instance || p.metadata?.name === input.instance),
@@ -98,7 +98,7 @@ export const getConnectionInfo = defineTool({
   annotations: READ_ONLY,
   async handler(input, ctx) {
     if (input.include_credentials && ctx.credentialsRefusal) throw new ToolError(`include_credentials=true is refused: ${ctx.credentialsRefusal}`, 'Call it without include_credentials: the answer names the Secret that holds them.');
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const fqdn = (svc: string) => `${svc}.${namespace}.svc`;
     const services = { read_write: fqdn(`${input.name}-rw`), read_only: fqdn(`${input.name}-ro`), read: fqdn(`${input.name}-r`) };

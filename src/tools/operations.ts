@@ -9,7 +9,7 @@ import { FENCED_ANNOTATION, HIBERNATION_ANNOTATION, fencedInstances } from '../c
 import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
 import { ADDITIVE_IDEMPOTENT, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, defineTool, type ToolContext } from '../kit/tool.js';
-import { change, retryOnConflict } from './change.js';
+import { change, modifyObject } from './change.js';
 import { followCluster, followFields, followOutcome, followSentence, settled } from './follow.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
@@ -73,20 +73,23 @@ export const promoteInstance = defineTool({
   output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     // The guard is checked against the version the patch is conditioned on (resourceVersion): if
     // the status moves on in between, the API answers 409 and the guard runs again on the new one,
     // so a refusal never writes and a phase it did not check is never overwritten.
-    const result = await retryOnConflict(async () => {
-      const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
-      const refusal = await switchoverRefusal(ctx, cluster, input.instance);
-      if (refusal) throw refusal;
-      const patch = {
-        metadata: { resourceVersion: cluster.metadata.resourceVersion },
-        status: { targetPrimary: input.instance, targetPrimaryTimestamp: rfc3339(), phase: SWITCHOVER_PHASE, phaseReason: `Switching over to ${input.instance}` },
-      };
-      return change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'promote', 'status');
-    }, ctx.signal);
+    const result = await modifyObject<Cluster>(
+      ctx,
+      'cluster',
+      input.name,
+      async (cluster) => {
+        const refusal = await switchoverRefusal(ctx, cluster, input.instance);
+        if (refusal) throw refusal;
+        return { status: { targetPrimary: input.instance, targetPrimaryTimestamp: rfc3339(), phase: SWITCHOVER_PHASE, phaseReason: `Switching over to ${input.instance}` } };
+      },
+      input.dry_run,
+      'promote',
+      'status',
+    );
     // Complete when the operator has made it the primary and the cluster is healthy again.
     const wait =
       input.wait && !input.dry_run
@@ -108,7 +111,7 @@ export const restartCluster = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const patch = { metadata: { annotations: { [RESTARTED_AT]: rfc3339() } } };
     const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'restart');
     return { text: `${input.dry_run ? 'Would start' : 'Started'} a rolling restart of ${namespace}/${input.name}.`, data: result };
@@ -125,7 +128,7 @@ export const restartInstance = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     if (cluster.status?.currentPrimary === input.instance) {
       throw new ToolError(`${input.instance} is the primary`, 'Promote another instance first, or use restart_postgres_cluster.');
@@ -149,7 +152,7 @@ export const reloadCluster = defineTool({
   output: changeOutput,
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const patch = { metadata: { annotations: { [RELOADED_AT]: rfc3339() } } };
     const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'reload');
     return { text: `${input.dry_run ? 'Would request' : 'Requested'} a configuration reload of ${namespace}/${input.name}.`, data: result };
@@ -167,7 +170,7 @@ export const hibernateCluster = defineTool({
   output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const patch = { metadata: { annotations: { [HIBERNATION_ANNOTATION]: input.hibernation } } };
     const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, `hibernation ${input.hibernation}`);
     const what = input.hibernation === 'on' ? 'hibernate' : 'wake';
@@ -197,17 +200,22 @@ export const fenceInstances = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     let value: string | null = null;
     // resourceVersion makes the read-modify-write safe: a concurrent edit gets 409 and a fresh retry, never a lost update.
-    const result = await retryOnConflict(async () => {
-      const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
-      const current = new Set(fencedInstances(cluster));
-      const next = input.action === 'fence' ? new Set([...current, ...input.instances]) : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
-      value = next.size ? JSON.stringify([...next].sort()) : null;
-      const patch = { metadata: { resourceVersion: cluster.metadata.resourceVersion, annotations: { [FENCED_ANNOTATION]: value } } };
-      return change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, input.action);
-    }, ctx.signal);
+    const result = await modifyObject<Cluster>(
+      ctx,
+      'cluster',
+      input.name,
+      (cluster) => {
+        const current = new Set(fencedInstances(cluster));
+        const next = input.action === 'fence' ? new Set([...current, ...input.instances]) : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
+        value = next.size ? JSON.stringify([...next].sort()) : null;
+        return { metadata: { annotations: { [FENCED_ANNOTATION]: value } } };
+      },
+      input.dry_run,
+      input.action,
+    );
     return { text: `${input.dry_run ? 'Would set' : 'Set'} fenced instances of ${namespace}/${input.name} to ${value ?? 'none'}.`, data: result };
   },
 });

@@ -30,7 +30,7 @@ export const listPoolers = defineTool({
   output: z.object({ poolers: z.array(poolerShape) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const items = (await ctx.cnpg().list<Pooler>('pooler', namespace)).filter((p) => !input.cluster_name || p.spec?.cluster?.name === input.cluster_name);
     const poolers = items.map((p) => ({
       name: p.metadata.name,
@@ -65,7 +65,7 @@ export const createPooler = defineTool({
   output: changeOutput,
   annotations: ADDITIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     await ctx.cnpg().get('cluster', namespace, input.cluster_name);
     const name = input.name ?? `${input.cluster_name}-pooler-${input.type}`;
     const manifest = buildPooler({ ...input, name, namespace, cluster: input.cluster_name });
@@ -82,7 +82,7 @@ export const deletePooler = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     await ctx.cnpg().delete('pooler', namespace, input.name, { dryRun: input.dry_run });
     return {
       text: `${input.dry_run ? 'Would delete' : 'Deleted'} pooler ${namespace}/${input.name}.`,

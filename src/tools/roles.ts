@@ -6,7 +6,7 @@ import { KubeError } from '../cnpg/errors.js';
 import type { Cluster, DatabaseRoleObject, ManagedRole } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
-import { change, retryOnConflict } from './change.js';
+import { change, modifyObject } from './change.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
 
@@ -76,18 +76,24 @@ function writeRole(ctx: ToolContext, namespace: string, cluster: string, home: R
   if (home.source === 'DatabaseRole') {
     // Conditioned on the version read: a concurrent edit gets 409 and a fresh retry, never a lost update.
     const name = home.object.metadata.name;
-    return retryOnConflict(async () => {
-      const latest = await ctx.cnpg().get<DatabaseRoleObject>('databaseRole', namespace, name, { fresh: true });
-      const role = latest.spec as ManagedRole;
-      const patch = { metadata: { resourceVersion: latest.metadata.resourceVersion }, spec: mergeFields(role, edit(role)) };
-      return change(ctx, 'databaseRole', namespace, name, patch, dryRun, action);
-    }, ctx.signal);
+    return modifyObject<DatabaseRoleObject>(ctx, 'databaseRole', name, (latest) => ({ spec: mergeFields(latest.spec as ManagedRole, edit(latest.spec as ManagedRole)) }), dryRun, action);
   }
-  return retryOnConflict(async () => {
-    const latest = await loadRoles(ctx, namespace, cluster, true);
-    const roles = latest.roles.map((r) => (r.name === home.role.name ? edit(r) : r));
-    return change(ctx, 'cluster', namespace, cluster, rolesPatch(latest.cluster, roles), dryRun, action);
-  }, ctx.signal);
+  return modifyObject<Cluster>(ctx, 'cluster', cluster, (latest) => rolesPatch(rolesOf(latest).map((r) => (r.name === home.role.name ? edit(r) : r))), dryRun, action);
+}
+
+/** Appends `role` to the cluster's roles list; refused when a concurrent create got there first. */
+function addRole(ctx: ToolContext, cluster: string, role: ManagedRole, dryRun: boolean) {
+  return modifyObject<Cluster>(
+    ctx,
+    'cluster',
+    cluster,
+    (latest) => {
+      if (rolesOf(latest).some((r) => r.name === role.name)) throw new ToolError(`role ${role.name} already exists`);
+      return rolesPatch([...rolesOf(latest), role]);
+    },
+    dryRun,
+    'create role',
+  );
 }
 
 /** A merge patch from `before` to `after`: changed fields, and null for the ones `after` drops. */
@@ -97,9 +103,13 @@ function mergeFields(before: ManagedRole, after: ManagedRole): Record<string, un
   return patch;
 }
 
-/** Writes the whole roles list with the resourceVersion read, so a concurrent edit gets 409 instead of being lost. */
-function rolesPatch(cluster: Cluster, roles: ManagedRole[]) {
-  return { metadata: { resourceVersion: cluster.metadata.resourceVersion }, spec: { managed: { roles } } };
+/** The whole roles list, written by modify() conditioned on the version it was read from. */
+function rolesPatch(roles: ManagedRole[]) {
+  return { spec: { managed: { roles } } };
+}
+
+function rolesOf(cluster: Cluster): ManagedRole[] {
+  return cluster.spec?.managed?.roles ?? [];
 }
 
 function roleStatus(cluster: Cluster, role: string): string | undefined {
@@ -141,7 +151,7 @@ export const listRoles = defineTool({
   output: z.object({ roles: z.array(roleShape) }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const [{ cluster, roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
     const out = [
       ...roles.map((r) => listedRole(r, roleStatus(cluster, r.name), { source: 'managed' })),
@@ -173,7 +183,7 @@ export const createRole = defineTool({
   output: changeOutput.extend({ password_secret: z.string().optional().describe('Absent with disable_password=true.') }),
   annotations: ADDITIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     if (input.disable_password) return createWithoutPassword(ctx, namespace, input);
     const [{ roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
     if (roles.some((r) => r.name === input.role_name) || objects.some((o) => o.spec?.name === input.role_name)) {
@@ -183,11 +193,7 @@ export const createRole = defineTool({
     await ctx.cnpg().createSecret(namespace, secret, { dryRun: input.dry_run });
     const role: ManagedRole = { name: input.role_name, ensure: 'present', ...roleFields(input as RoleAttributes), passwordSecret: { name: secret.metadata!.name! } };
     try {
-      const result = await retryOnConflict(async () => {
-        const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
-        if (latest.roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`);
-        return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, [...latest.roles, role]), input.dry_run, 'create role');
-      }, ctx.signal);
+      const result = await addRole(ctx, input.cluster_name, role, input.dry_run);
       return { text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name}; password in Secret ${secret.metadata!.name}.`, data: { ...result, password_secret: secret.metadata!.name! } };
     } catch (err) {
       // Leave nothing behind when the cluster refused the role.
@@ -207,11 +213,7 @@ async function createWithoutPassword(ctx: ToolContext, namespace: string, input:
     throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
   }
   const role: ManagedRole = { name: input.role_name, ensure: 'present', ...roleFields(input) };
-  const result = await retryOnConflict(async () => {
-    const latest = await loadRoles(ctx, namespace, input.cluster_name, true);
-    if (latest.roles.some((r) => r.name === input.role_name)) throw new ToolError(`role ${input.role_name} already exists`);
-    return change(ctx, 'cluster', namespace, input.cluster_name, rolesPatch(latest.cluster, [...latest.roles, role]), input.dry_run, 'create role');
-  }, ctx.signal);
+  const result = await addRole(ctx, input.cluster_name, role, input.dry_run);
   return { text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name} without a password.`, data: result };
 }
 
@@ -233,7 +235,7 @@ export const updateRole = defineTool({
   output: changeOutput,
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     if (input.password && input.rotate_password) throw new ToolError('give either password or rotate_password, not both');
     if (input.disable_password && (input.password || input.rotate_password)) throw new ToolError('disable_password=true removes the password: give no password or rotate_password with it');
     const home = await findRole(ctx, namespace, input.cluster_name, input.role_name);
@@ -299,7 +301,7 @@ export const deleteRole = defineTool({
   output: changeOutput,
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     const home = await findRole(ctx, namespace, input.cluster_name, input.role_name);
     const { passwordSecret } = home.role;
     const dropped = (r: ManagedRole): ManagedRole => {

@@ -54,7 +54,7 @@ export const queryPostgres = defineTool({
   annotations: { ...READ_ONLY, idempotentHint: false },
   requires: 'allow-sql',
   async handler(input, ctx) {
-    const namespace = ctx.namespaces.resolve(input.namespace);
+    const { namespace } = ctx;
     // Refused text changes nothing and needs no cluster: checked before any Kubernetes call.
     const statement = await checkStatement(input.sql).catch((err: unknown) => {
       if (err instanceof SqlRefused) throw new ToolError(`the SQL was refused: ${err.message}`, 'Send one SELECT, EXPLAIN SELECT or SHOW statement; nothing was run.');
