@@ -1,7 +1,7 @@
-// Several replicas on one machine, for the specs of issue #6 (the cnpg-mcp processes themselves
-// come from test-support/server-process.ts): the redis-server they share, and nginx in front of them terminating TLS with the documented
-// configuration (deploy/nginx/cnpg-mcp.conf). Everything listens on 127.0.0.1, lives in a
-// temporary directory, and is stopped by its PID.
+// Several replicas on one machine, for the specs of issue #6: nginx in front of the cnpg-mcp
+// processes (test-support/server-process.ts) terminating TLS with the documented configuration
+// (deploy/nginx/cnpg-mcp.conf), and a fetch that trusts the test CA. Everything listens on
+// 127.0.0.1, lives in a temporary directory, and is stopped by its PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
