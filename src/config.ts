@@ -2,6 +2,7 @@
 // Every option is declared once in OPTIONS; parsing, env fallback and --help come from it.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { isLoopbackHost } from './loopback.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
 type OptionType = 'string' | 'boolean';
@@ -240,10 +241,6 @@ function isOrigin(value: string): boolean {
 }
 
 /** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
-}
 
 /** Whether any way to authenticate is configured (tokens, a tokens file, or OIDC). */
 export function authConfigured(http: Config['http']): boolean {

@@ -1,6 +1,7 @@
 // The harness's HTTP client, on node:http with keep-alive Agents: no fetch/undici, whose per-request
 // cost would count against the two cores the harness shares with the server it measures.
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { isLoopbackHost } from '../../src/loopback.js';
 
 export interface HttpTarget {
   /** http://host:port of the server under load. Loopback only (see assertLoopback). */
@@ -11,8 +12,7 @@ export interface HttpTarget {
 
 /** Load is only ever sent to this machine: refuse any other address before a request leaves. */
 export function assertLoopback(url: URL): void {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return;
+  if (isLoopbackHost(url.hostname)) return;
   throw new Error(`refusing to load ${url.origin}: the harness only targets loopback addresses (127.0.0.0/8, ::1, localhost)`);
 }
 

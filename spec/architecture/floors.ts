@@ -4,7 +4,7 @@
 // A room is a folder under src/, or one of the two groups of files at the root of src/ below.
 export const ROOT_ROOMS: Readonly<Record<string, readonly string[]>> = {
   entry: ['main.ts', 'node-version.ts', 'run.ts', 'deps.ts', 'deferred-deps.ts'],
-  base: ['config.ts', 'log.ts', 'metrics.ts', 'version.ts', 'redis.ts'],
+  base: ['config.ts', 'log.ts', 'metrics.ts', 'version.ts', 'redis.ts', 'loopback.ts'],
 };
 
 export const FLOORS: readonly (readonly string[])[] = [

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import { httpDuration, httpRequests, registry } from '../metrics.js';
 import { ROUTES as PATHS } from '../protocol/routes.js';
+import { listen } from './listen.js';
 
 // Label values come from this fixed set: an attacker probing random paths must not be able to
 // grow the metric's cardinality.
@@ -42,12 +43,6 @@ export async function startMetricsServer(port: number, host: string): Promise<Se
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, port, host);
   return server;
 }

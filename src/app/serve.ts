@@ -6,10 +6,12 @@
 import { createServer as createNodeServer, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { authConfigured, isLoopbackHost, type Config } from '../config.js';
+import { authConfigured, type Config } from '../config.js';
+import { isLoopbackHost } from '../loopback.js';
 import { createHttpApp, type HttpAppHandle, type HttpAppOptions, type HttpConfig } from './app.js';
 import type { ContentWatcher } from '../guards/file-watch.js';
 import type { ServerDeps } from '../kit/deps.js';
+import { listen } from './listen.js';
 import { startMetricsServer } from './metrics-route.js';
 import { ROUTES } from '../protocol/routes.js';
 import { loadTls, reloadTlsOnChange } from './tls.js';
@@ -111,16 +113,6 @@ export async function startHttpServer(deps: ServerDeps, config: HttpConfig, opti
 
 /** The configuration could not be put to use (as opposed to: the port could not be bound). */
 export class StartupError extends Error {}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 function closePlain(server: Server): Promise<void> {
   return new Promise((resolve) => {

@@ -1,8 +1,8 @@
 // Builders from tool input to CloudNativePG objects (docs/cnpg-facts.md, "Operations").
 // Pure functions: unit-tested in spec/cnpg/manifests.spec.ts.
 import type { V1Secret } from '@kubernetes/client-node';
-import { randomBytes } from 'node:crypto';
-import type { ClusterSpec, CnpgObject, ManagedRole } from './types.js';
+import { randomInt } from 'node:crypto';
+import { ROLE_ATTRIBUTES, type ClusterSpec, type CnpgObject, type ManagedRole } from './types.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cnpg-mcp' };
 /** Image repository CloudNativePG publishes its PostgreSQL operand images to. */
@@ -88,17 +88,14 @@ export function buildCluster(input: ClusterInput): Omit<CnpgObject<ClusterSpec>,
   return { metadata: { name: input.name, namespace: input.namespace, labels: { ...MANAGED_BY } }, spec };
 }
 
-/** A random password from an unambiguous alphabet, generated server-side, never echoed. */
+const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+/**
+ * A random password from an unambiguous alphabet, generated server-side, never echoed.
+ * crypto.randomInt draws each character uniformly (it rejects biased values itself).
+ */
 export function generatePassword(length = 32): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-  const bytes = randomBytes(length * 2);
-  let out = '';
-  // Rejection sampling keeps the distribution uniform.
-  for (const b of bytes) {
-    if (b < 256 - (256 % alphabet.length)) out += alphabet[b % alphabet.length];
-    if (out.length === length) break;
-  }
-  return out.length === length ? out : generatePassword(length);
+  return Array.from({ length }, () => PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)]).join('');
 }
 
 export function roleSecretName(cluster: string, role: string): string {
@@ -121,37 +118,17 @@ export function buildRoleSecret(namespace: string, cluster: string, role: string
   };
 }
 
-export interface RoleAttributes {
-  login?: boolean;
-  superuser?: boolean;
-  inherit?: boolean;
-  createdb?: boolean;
-  createrole?: boolean;
-  replication?: boolean;
-  bypassrls?: boolean;
-  connection_limit?: number;
-  in_roles?: string[];
-  comment?: string;
-  valid_until?: string;
-  disable_password?: boolean;
-}
+/** A role's attributes as the tools name them (the Python server's names), typed by ROLE_ATTRIBUTES. */
+export type RoleAttributes = { [K in keyof typeof ROLE_ATTRIBUTES]?: ManagedRole[(typeof ROLE_ATTRIBUTES)[K]] };
 
-/** Maps tool attribute names (the Python server's) to spec.managed.roles[] fields. */
+/** Maps tool attribute names to spec.managed.roles[] fields (only the ones given). */
 export function roleFields(attrs: RoleAttributes): Partial<ManagedRole> {
-  const out: Partial<ManagedRole> = {};
-  if (attrs.login !== undefined) out.login = attrs.login;
-  if (attrs.superuser !== undefined) out.superuser = attrs.superuser;
-  if (attrs.inherit !== undefined) out.inherit = attrs.inherit;
-  if (attrs.createdb !== undefined) out.createdb = attrs.createdb;
-  if (attrs.createrole !== undefined) out.createrole = attrs.createrole;
-  if (attrs.replication !== undefined) out.replication = attrs.replication;
-  if (attrs.bypassrls !== undefined) out.bypassrls = attrs.bypassrls;
-  if (attrs.connection_limit !== undefined) out.connectionLimit = attrs.connection_limit;
-  if (attrs.in_roles !== undefined) out.inRoles = attrs.in_roles;
-  if (attrs.comment !== undefined) out.comment = attrs.comment;
-  if (attrs.valid_until !== undefined) out.validUntil = attrs.valid_until;
-  if (attrs.disable_password !== undefined) out.disablePassword = attrs.disable_password;
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const [arg, field] of Object.entries(ROLE_ATTRIBUTES)) {
+    const value = attrs[arg as keyof RoleAttributes];
+    if (value !== undefined) out[field] = value;
+  }
+  return out as Partial<ManagedRole>;
 }
 
 export interface DatabaseInput {

@@ -20,6 +20,25 @@ export interface CnpgObject<Spec = Record<string, unknown>, Status = Record<stri
   status?: Status;
 }
 
+/**
+ * Every role attribute, once: the tool argument's name → its spec.managed.roles[] (and
+ * DatabaseRole spec) field. The tools' input schema must name exactly these (src/tools/roles.ts).
+ */
+export const ROLE_ATTRIBUTES = {
+  login: 'login',
+  superuser: 'superuser',
+  inherit: 'inherit',
+  createdb: 'createdb',
+  createrole: 'createrole',
+  replication: 'replication',
+  bypassrls: 'bypassrls',
+  connection_limit: 'connectionLimit',
+  in_roles: 'inRoles',
+  comment: 'comment',
+  valid_until: 'validUntil',
+  disable_password: 'disablePassword',
+} as const satisfies Record<string, keyof ManagedRole>;
+
 export interface ManagedRole {
   name: string;
   ensure?: 'present' | 'absent';

@@ -4,7 +4,7 @@
 // Checked: signature, exp, nbf, iss, aud; the principal is `sub`, groups come from a claim.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from '../log.js';
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '../loopback.js';
 import type { Principal } from '../sessions/principal.js';
 
 export interface OidcSettings {

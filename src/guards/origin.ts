@@ -9,7 +9,7 @@
 // list answers CORS, where only an exact origin may be echoed back.
 import { localhostAllowedHostnames, validateHostHeader } from '@modelcontextprotocol/server';
 import type { Request, RequestHandler } from 'express';
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '../loopback.js';
 import { originRejections } from '../metrics.js';
 import type { AuditLog } from './audit.js';
 import { closeIfBodyPending, sendJsonRpcError } from '../protocol/errors.js';

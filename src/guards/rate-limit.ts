@@ -6,9 +6,10 @@
 //    each further 401 is slowed down, and past all of it the address is blocked for a minute:
 //    its failures get 429 with Retry-After, while valid credentials from it are still served.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../log.js';
+import { closeRedis, openRedis, redisReady, watchRedis } from '../redis.js';
 import { rateLimited } from '../metrics.js';
 import type { AuditLog } from './audit.js';
 import { closeIfBodyPending, refuse } from '../protocol/errors.js';
@@ -43,21 +44,9 @@ export class RateLimits {
     logger: Logger,
   ) {
     if (settings.redisUrl) {
-      this.redis = new Redis(settings.redisUrl, {
-        // Fail fast instead of queueing while disconnected: the insurance limiter answers then.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2000,
-      });
-      let down = false;
-      this.redis.on('error', (err: Error) => {
-        if (!down) logger.warn({ err: err.message }, 'redis unreachable: rate limits are per process until it is back');
-        down = true;
-      });
-      this.redis.on('ready', () => {
-        if (down) logger.info('redis reachable again: rate limits are shared again');
-        down = false;
-      });
+      // Fails fast instead of queueing while disconnected: the insurance limiter answers then.
+      this.redis = openRedis(settings.redisUrl, 'commands');
+      watchRedis([this.redis], logger, { down: 'redis unreachable: rate limits are per process until it is back', up: 'redis reachable again: rate limits are shared again' });
     }
     const make = (keyPrefix: string, points: number, blockDuration = 0): RateLimiterAbstract => {
       const memory = new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SEC, blockDuration });
@@ -74,23 +63,7 @@ export class RateLimits {
    * their counts from the first request.
    */
   async ready(timeoutMs: number): Promise<boolean> {
-    const redis = this.redis;
-    if (!redis) return true;
-    if (redis.status === 'ready') return true;
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        redis.off('ready', onReady);
-        redis.off('error', onError);
-        resolve(ok);
-      };
-      const onReady = () => done(true);
-      // A refused connection will not turn into a ready one within the wait: stop waiting.
-      const onError = () => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      redis.on('ready', onReady);
-      redis.on('error', onError);
-    });
+    return this.redis ? redisReady(this.redis, timeoutMs) : true;
   }
 
   // The two checks every request passes answer synchronously when nothing can refuse it (no
@@ -132,8 +105,7 @@ export class RateLimits {
   }
 
   async close(): Promise<void> {
-    if (!this.redis) return;
-    await this.redis.quit().catch(() => this.redis!.disconnect());
+    if (this.redis) await closeRedis([this.redis]);
   }
 }
 

@@ -19,8 +19,9 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type { Request, Response } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { closeRedis, openRedis, watchRedis } from '../redis.js';
 import type { SessionForwarder } from '../sessions/context.js';
 import type { Session, SessionKind } from '../sessions/registry.js';
 import { RelayCodecError, decodeFrame, encodeFrame, type OwnerBound, type ReplyFrame } from './codec.js';
@@ -85,26 +86,18 @@ export class SessionRelay implements SessionForwarder {
   private forwarder?: RelayForwarder;
   private owner?: RelayOwner;
   private readonly timers: NodeJS.Timeout[] = [];
-  private down = false;
   private closed?: Promise<void>;
 
   constructor(private readonly options: SessionRelayOptions) {
     const { logger } = options;
     this.timings = { ...defaultRelayTimings(options.keepaliveIntervalSec), ...options.timings };
     // Commands fail fast while disconnected (a session then stays local) rather than queue.
-    this.commands = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-    // The subscriber re-subscribes by itself after a reconnect.
-    this.subscriber = new Redis(options.redisUrl, { connectTimeout: 2000 });
-    for (const connection of [this.commands, this.subscriber]) {
-      connection.on('error', (err: Error) => {
-        if (!this.down) logger.warn({ err: err.message }, 'redis unreachable: sessions are served only by the replica holding them until it is back');
-        this.down = true;
-      });
-      connection.on('ready', () => {
-        if (this.down) logger.info('redis reachable again: session traffic is relayed between replicas again');
-        this.down = false;
-      });
-    }
+    this.commands = openRedis(options.redisUrl, 'commands');
+    this.subscriber = openRedis(options.redisUrl, 'subscriber');
+    watchRedis([this.commands, this.subscriber], logger, {
+      down: 'redis unreachable: sessions are served only by the replica holding them until it is back',
+      up: 'redis reachable again: session traffic is relayed between replicas again',
+    });
     // Answers in flight may have lost frames with the connection: cut them (clients retry or resume).
     this.subscriber.on('close', () => this.forwarder?.failAll('relay_lost'));
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
@@ -187,9 +180,7 @@ export class SessionRelay implements SessionForwarder {
       this.owner?.close();
       await this.directory.retire();
       // QUIT only on a live connection: one that is reconnecting would queue it forever.
-      await Promise.allSettled([this.subscriber, this.commands].map((connection) => (connection.status === 'ready' ? connection.quit() : undefined)));
-      this.subscriber.disconnect();
-      this.commands.disconnect();
+      await closeRedis([this.subscriber, this.commands]);
     })());
   }
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { buildRoleSecret, generatePassword, roleFields, roleSecretName, type RoleAttributes } from '../cnpg/manifests.js';
 import { KubeError } from '../cnpg/errors.js';
-import type { Cluster, DatabaseRoleObject, ManagedRole } from '../cnpg/types.js';
+import { ROLE_ATTRIBUTES, type Cluster, type DatabaseRoleObject, type ManagedRole } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
 import { change, modifyObject } from './change.js';
@@ -23,7 +23,7 @@ const attributes = {
   comment: s.oneLine(1000).optional(),
   valid_until: z.iso.datetime({ offset: true }).optional().describe('Password expiry (RFC 3339).'),
   disable_password: z.boolean().optional().describe('No password at all (PASSWORD NULL): the role cannot log in with one; no Secret is made.'),
-};
+} satisfies { [K in keyof typeof ROLE_ATTRIBUTES]: z.ZodType<RoleAttributes[K]> };
 
 const roleShape = z.object({
   name: z.string(),
