@@ -180,5 +180,9 @@ if ! "$buildctl" --addr "unix://$work/buildkitd.sock" build --progress=plain \
 fi
 chmod 0644 "$tarball.tmp"
 mv "$tarball.tmp" "$tarball"
+# One server image is kept (270 MB each; every change of the sources makes a new one), and the
+# npm cache of the current lockfile only.
+find "$cache/images" -maxdepth 1 -name 'server-*.oci.tar' ! -name "${tarball##*/}" -delete
+find "$cache/npm-cache" -mindepth 1 -maxdepth 1 -type d ! -name "$lock_hash" -exec rm -rf {} +
 echo "built $ref in $((SECONDS - start))s: $(du -h "$tarball" | cut -f1)" >&2
 echo "$ref $tarball"
