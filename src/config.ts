@@ -16,46 +16,207 @@ interface OptionSpec {
 
 export const OPTIONS = {
   transport: { type: 'string', env: 'CNPG_MCP_TRANSPORT', default: 'stdio', group: 'general', help: 'stdio (default) or http' },
-  'max-response-chars': { type: 'string', env: 'CNPG_MCP_MAX_RESPONSE_CHARS', default: '25000', group: 'general', help: 'longest text a tool returns; longer results are truncated with a note' },
+  'max-response-chars': {
+    type: 'string',
+    env: 'CNPG_MCP_MAX_RESPONSE_CHARS',
+    default: '25000',
+    group: 'general',
+    help: 'longest text a tool returns; longer results are truncated with a note',
+  },
   'log-level': { type: 'string', env: 'CNPG_MCP_LOG_LEVEL', default: 'info', group: 'general', help: 'debug, info, warn or error (logs go to stderr)' },
-  kubeconfig: { type: 'string', env: 'KUBECONFIG', group: 'kubernetes', help: 'kubeconfig file; default ~/.kube/config, or in-cluster config when running in a pod' },
+  kubeconfig: {
+    type: 'string',
+    env: 'KUBECONFIG',
+    group: 'kubernetes',
+    help: 'kubeconfig file; default ~/.kube/config, or in-cluster config when running in a pod',
+  },
   context: { type: 'string', env: 'CNPG_MCP_CONTEXT', group: 'kubernetes', help: 'kubeconfig context to use (default: current context)' },
-  namespace: { type: 'string', env: 'CNPG_MCP_NAMESPACE', group: 'kubernetes', help: "default namespace for tools (default: the context's namespace, else 'default')" },
-  'watch-cache': { type: 'string', env: 'CNPG_MCP_WATCH_CACHE', default: 'on', group: 'kubernetes', help: 'on: serve reads of CNPG objects from a shared watch-fed cache; off: read the API every time' },
-  impersonate: { type: 'boolean', env: 'CNPG_MCP_IMPERSONATE', group: 'kubernetes', help: "act as each authenticated principal via Kubernetes impersonation (the server's identity needs the impersonate verb); disables the shared cache" },
+  namespace: {
+    type: 'string',
+    env: 'CNPG_MCP_NAMESPACE',
+    group: 'kubernetes',
+    help: "default namespace for tools (default: the context's namespace, else 'default')",
+  },
+  'watch-cache': {
+    type: 'string',
+    env: 'CNPG_MCP_WATCH_CACHE',
+    default: 'on',
+    group: 'kubernetes',
+    help: 'on: serve reads of CNPG objects from a shared watch-fed cache; off: read the API every time',
+  },
+  impersonate: {
+    type: 'boolean',
+    env: 'CNPG_MCP_IMPERSONATE',
+    group: 'kubernetes',
+    help: "act as each authenticated principal via Kubernetes impersonation (the server's identity needs the impersonate verb); disables the shared cache",
+  },
   'read-only': { type: 'boolean', env: 'CNPG_MCP_READ_ONLY', group: 'safety', help: 'register only read-only tools' },
-  'read-only-credentials': { type: 'boolean', env: 'CNPG_MCP_READ_ONLY_CREDENTIALS', group: 'safety', help: 'with --read-only, still let get_connection_info include_credentials=true return passwords' },
-  'disable-destructive': { type: 'boolean', env: 'CNPG_MCP_DISABLE_DESTRUCTIVE', group: 'safety', help: 'do not register destructive tools (delete, restart, hibernate, fence, …)' },
-  'allow-sql': { type: 'boolean', env: 'CNPG_MCP_ALLOW_SQL', group: 'safety', help: 'register query_postgres: one read-only SQL statement on an instance through pod exec (needs pods/exec create)' },
+  'read-only-credentials': {
+    type: 'boolean',
+    env: 'CNPG_MCP_READ_ONLY_CREDENTIALS',
+    group: 'safety',
+    help: 'with --read-only, still let get_connection_info include_credentials=true return passwords',
+  },
+  'disable-destructive': {
+    type: 'boolean',
+    env: 'CNPG_MCP_DISABLE_DESTRUCTIVE',
+    group: 'safety',
+    help: 'do not register destructive tools (delete, restart, hibernate, fence, …)',
+  },
+  'allow-sql': {
+    type: 'boolean',
+    env: 'CNPG_MCP_ALLOW_SQL',
+    group: 'safety',
+    help: 'register query_postgres: one read-only SQL statement on an instance through pod exec (needs pods/exec create)',
+  },
   namespaces: { type: 'string', env: 'CNPG_MCP_NAMESPACES', group: 'safety', help: 'comma-separated allowlist; every other namespace is refused' },
   host: { type: 'string', env: 'CNPG_MCP_HOST', default: '127.0.0.1', group: 'http', help: 'address to bind (http transport); 0.0.0.0 only when asked' },
   port: { type: 'string', env: 'CNPG_MCP_PORT', default: '3000', group: 'http', help: 'port to listen on (http transport); 0 picks a free one' },
   'max-sessions': { type: 'string', env: 'CNPG_MCP_MAX_SESSIONS', default: '1000', group: 'http', help: 'open sessions allowed at once; more get 503' },
-  'session-idle-timeout': { type: 'string', env: 'CNPG_MCP_SESSION_IDLE_TIMEOUT', default: '1800', group: 'http', help: 'seconds before an idle session is closed' },
+  'session-idle-timeout': {
+    type: 'string',
+    env: 'CNPG_MCP_SESSION_IDLE_TIMEOUT',
+    default: '1800',
+    group: 'http',
+    help: 'seconds before an idle session is closed',
+  },
   'body-limit': { type: 'string', env: 'CNPG_MCP_BODY_LIMIT', default: '1mb', group: 'http', help: 'largest request body accepted (413 beyond)' },
-  'keepalive-interval': { type: 'string', env: 'CNPG_MCP_KEEPALIVE_INTERVAL', default: '25', group: 'http', help: 'seconds between keep-alive comments on open streams' },
-  'shutdown-timeout': { type: 'string', env: 'CNPG_MCP_SHUTDOWN_TIMEOUT', default: '20', group: 'http', help: 'seconds in-flight calls get to finish on SIGTERM' },
-  'headers-timeout': { type: 'string', env: 'CNPG_MCP_HEADERS_TIMEOUT', default: '10', group: 'http', help: 'seconds a client gets to send its request headers; slower connections are cut (slowloris)' },
+  'keepalive-interval': {
+    type: 'string',
+    env: 'CNPG_MCP_KEEPALIVE_INTERVAL',
+    default: '25',
+    group: 'http',
+    help: 'seconds between keep-alive comments on open streams',
+  },
+  'shutdown-timeout': {
+    type: 'string',
+    env: 'CNPG_MCP_SHUTDOWN_TIMEOUT',
+    default: '20',
+    group: 'http',
+    help: 'seconds in-flight calls get to finish on SIGTERM',
+  },
+  'headers-timeout': {
+    type: 'string',
+    env: 'CNPG_MCP_HEADERS_TIMEOUT',
+    default: '10',
+    group: 'http',
+    help: 'seconds a client gets to send its request headers; slower connections are cut (slowloris)',
+  },
   'tls-cert': { type: 'string', env: 'CNPG_MCP_TLS_CERT', group: 'http', help: 'PEM certificate (chain) to serve HTTPS with; reloaded when the file changes' },
   'tls-key': { type: 'string', env: 'CNPG_MCP_TLS_KEY', group: 'http', help: 'PEM private key of --tls-cert; reloaded when the file changes' },
-  'metrics-port': { type: 'string', env: 'CNPG_MCP_METRICS_PORT', group: 'http', help: 'serve /metrics without auth on this port (same host) instead of behind auth on the main port' },
-  'allowed-hosts': { type: 'string', env: 'CNPG_MCP_ALLOWED_HOSTS', group: 'http', help: 'comma-separated Host names accepted (DNS-rebinding defence); default: loopback names on a loopback bind, any otherwise' },
-  'cors-origins': { type: 'string', env: 'CNPG_MCP_CORS_ORIGINS', group: 'http', help: 'comma-separated browser origins (https://app.example.com) allowed to call the server; default: none (CORS off)' },
-  'trust-proxy': { type: 'string', env: 'CNPG_MCP_TRUST_PROXY', group: 'http', help: "reverse proxies whose X-Forwarded-For is believed for the client address: a hop count or addresses/CIDRs ('loopback, 10.0.0.0/8')" },
-  'audit-log': { type: 'string', env: 'CNPG_MCP_AUDIT_LOG', group: 'http', help: 'append the audit log (one JSON line per MCP request and per refusal) to this file; default: stdout, apart from the logs on stderr' },
-  'auth-tokens-file': { type: 'string', env: 'CNPG_MCP_AUTH_TOKENS_FILE', group: 'auth', help: "bearer tokens, one per line ('token[:principal[:group,group]]', '#' comments), e.g. a mounted Secret; re-read when it changes" },
-  'oidc-issuer': { type: 'string', env: 'CNPG_MCP_OIDC_ISSUER', group: 'auth', help: 'accept JWTs from this OpenID Connect issuer (keys from its discovery document)' },
-  'oidc-audience': { type: 'string', env: 'CNPG_MCP_OIDC_AUDIENCE', group: 'auth', help: "comma-separated audiences a JWT's aud must name (required with --oidc-issuer)" },
-  'oidc-jwks-uri': { type: 'string', env: 'CNPG_MCP_OIDC_JWKS_URI', group: 'auth', help: "JWKS URL; default: the jwks_uri of the issuer's /.well-known/openid-configuration" },
-  'oidc-groups-claim': { type: 'string', env: 'CNPG_MCP_OIDC_GROUPS_CLAIM', default: 'groups', group: 'auth', help: 'JWT claim holding the groups (a dotted path like realm_access.roles works)' },
-  'resource-url': { type: 'string', env: 'CNPG_MCP_RESOURCE_URL', group: 'auth', help: 'public URL of this server: enables RFC 9728 metadata at /.well-known/oauth-protected-resource' },
-  'allow-query-token': { type: 'boolean', env: 'CNPG_MCP_ALLOW_QUERY_TOKEN', group: 'auth', help: 'accept ?token= for clients that cannot set headers (EventSource); off: a request carrying one is refused' },
-  'insecure-no-auth': { type: 'boolean', env: 'CNPG_MCP_INSECURE_NO_AUTH', group: 'auth', help: 'allow serving HTTP on a non-loopback address without authentication (never in production)' },
-  'rate-limit-per-minute': { type: 'string', env: 'CNPG_MCP_RATE_LIMIT_PER_MINUTE', default: '600', group: 'limits', help: 'HTTP requests one principal may make per minute (429 beyond); 0: no limit' },
-  'auth-failures-per-minute': { type: 'string', env: 'CNPG_MCP_AUTH_FAILURES_PER_MINUTE', default: '10', group: 'limits', help: 'failed authentications one client address may make per minute before it is blocked for a minute' },
-  'redis-url': { type: 'string', env: 'CNPG_MCP_REDIS_URL', group: 'limits', help: 'redis:// or rediss:// URL: share the rate limits across replicas and relay session traffic to the replica holding the session (default: per process)' },
-  'max-sessions-per-principal': { type: 'string', env: 'CNPG_MCP_MAX_SESSIONS_PER_PRINCIPAL', default: '50', group: 'limits', help: 'open sessions one principal may hold (429 beyond); 0: no limit' },
-  'max-concurrent-calls': { type: 'string', env: 'CNPG_MCP_MAX_CONCURRENT_CALLS', default: '64', group: 'limits', help: 'tool calls running at once in this process (503 beyond); 0: no limit' },
+  'metrics-port': {
+    type: 'string',
+    env: 'CNPG_MCP_METRICS_PORT',
+    group: 'http',
+    help: 'serve /metrics without auth on this port (same host) instead of behind auth on the main port',
+  },
+  'allowed-hosts': {
+    type: 'string',
+    env: 'CNPG_MCP_ALLOWED_HOSTS',
+    group: 'http',
+    help: 'comma-separated Host names accepted (DNS-rebinding defence); default: loopback names on a loopback bind, any otherwise',
+  },
+  'cors-origins': {
+    type: 'string',
+    env: 'CNPG_MCP_CORS_ORIGINS',
+    group: 'http',
+    help: 'comma-separated browser origins (https://app.example.com) allowed to call the server; default: none (CORS off)',
+  },
+  'trust-proxy': {
+    type: 'string',
+    env: 'CNPG_MCP_TRUST_PROXY',
+    group: 'http',
+    help: "reverse proxies whose X-Forwarded-For is believed for the client address: a hop count or addresses/CIDRs ('loopback, 10.0.0.0/8')",
+  },
+  'audit-log': {
+    type: 'string',
+    env: 'CNPG_MCP_AUDIT_LOG',
+    group: 'http',
+    help: 'append the audit log (one JSON line per MCP request and per refusal) to this file; default: stdout, apart from the logs on stderr',
+  },
+  'auth-tokens-file': {
+    type: 'string',
+    env: 'CNPG_MCP_AUTH_TOKENS_FILE',
+    group: 'auth',
+    help: "bearer tokens, one per line ('token[:principal[:group,group]]', '#' comments), e.g. a mounted Secret; re-read when it changes",
+  },
+  'oidc-issuer': {
+    type: 'string',
+    env: 'CNPG_MCP_OIDC_ISSUER',
+    group: 'auth',
+    help: 'accept JWTs from this OpenID Connect issuer (keys from its discovery document)',
+  },
+  'oidc-audience': {
+    type: 'string',
+    env: 'CNPG_MCP_OIDC_AUDIENCE',
+    group: 'auth',
+    help: "comma-separated audiences a JWT's aud must name (required with --oidc-issuer)",
+  },
+  'oidc-jwks-uri': {
+    type: 'string',
+    env: 'CNPG_MCP_OIDC_JWKS_URI',
+    group: 'auth',
+    help: "JWKS URL; default: the jwks_uri of the issuer's /.well-known/openid-configuration",
+  },
+  'oidc-groups-claim': {
+    type: 'string',
+    env: 'CNPG_MCP_OIDC_GROUPS_CLAIM',
+    default: 'groups',
+    group: 'auth',
+    help: 'JWT claim holding the groups (a dotted path like realm_access.roles works)',
+  },
+  'resource-url': {
+    type: 'string',
+    env: 'CNPG_MCP_RESOURCE_URL',
+    group: 'auth',
+    help: 'public URL of this server: enables RFC 9728 metadata at /.well-known/oauth-protected-resource',
+  },
+  'allow-query-token': {
+    type: 'boolean',
+    env: 'CNPG_MCP_ALLOW_QUERY_TOKEN',
+    group: 'auth',
+    help: 'accept ?token= for clients that cannot set headers (EventSource); off: a request carrying one is refused',
+  },
+  'insecure-no-auth': {
+    type: 'boolean',
+    env: 'CNPG_MCP_INSECURE_NO_AUTH',
+    group: 'auth',
+    help: 'allow serving HTTP on a non-loopback address without authentication (never in production)',
+  },
+  'rate-limit-per-minute': {
+    type: 'string',
+    env: 'CNPG_MCP_RATE_LIMIT_PER_MINUTE',
+    default: '600',
+    group: 'limits',
+    help: 'HTTP requests one principal may make per minute (429 beyond); 0: no limit',
+  },
+  'auth-failures-per-minute': {
+    type: 'string',
+    env: 'CNPG_MCP_AUTH_FAILURES_PER_MINUTE',
+    default: '10',
+    group: 'limits',
+    help: 'failed authentications one client address may make per minute before it is blocked for a minute',
+  },
+  'redis-url': {
+    type: 'string',
+    env: 'CNPG_MCP_REDIS_URL',
+    group: 'limits',
+    help: 'redis:// or rediss:// URL: share the rate limits across replicas and relay session traffic to the replica holding the session (default: per process)',
+  },
+  'max-sessions-per-principal': {
+    type: 'string',
+    env: 'CNPG_MCP_MAX_SESSIONS_PER_PRINCIPAL',
+    default: '50',
+    group: 'limits',
+    help: 'open sessions one principal may hold (429 beyond); 0: no limit',
+  },
+  'max-concurrent-calls': {
+    type: 'string',
+    env: 'CNPG_MCP_MAX_CONCURRENT_CALLS',
+    default: '64',
+    group: 'limits',
+    help: 'tool calls running at once in this process (503 beyond); 0: no limit',
+  },
   help: { type: 'boolean', group: 'general', help: 'print this help and exit' },
   version: { type: 'boolean', group: 'general', help: 'print the version and exit' },
 } satisfies Record<string, OptionSpec>;
@@ -115,7 +276,10 @@ const ConfigSchema = z.object({
     auditLog: z.string().min(1).optional(),
     rateLimitPerMinute: intIn(0, 1_000_000),
     authFailuresPerMinute: intIn(1, 10_000),
-    redisUrl: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL').optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+      .optional(),
     maxSessionsPerPrincipal: intIn(0, 1_000_000),
     maxConcurrentCalls: intIn(0, 100_000),
     auth: z.object({
@@ -151,10 +315,7 @@ function truthy(value: string | undefined): boolean {
 
 /** Parses flags (which win) and environment variables (the fallback) into a validated Config. */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
-  const parseOptions = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, { type: v.type }])) as Record<
-    string,
-    { type: OptionType }
-  >;
+  const parseOptions = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, { type: v.type }])) as Record<string, { type: OptionType }>;
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false }).values;
@@ -234,7 +395,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
 function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !/[?#]/.test(value);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password &&
+      !/[?#]/.test(value)
+    );
   } catch {
     return false;
   }
@@ -256,7 +425,8 @@ function checkHttpSecurity(config: Config): void {
   if (http.tls && (!http.tls.certFile || !http.tls.keyFile)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   if (http.auth.tokens.some((t) => t.includes(':')))
     throw new ConfigError('AUTH_TOKENS holds plain tokens only; name principals and groups in --auth-tokens-file (token:principal:group,group)');
-  if (http.metricsPort !== undefined && http.metricsPort !== 0 && http.metricsPort === http.port) throw new ConfigError('--metrics-port must differ from --port');
+  if (http.metricsPort !== undefined && http.metricsPort !== 0 && http.metricsPort === http.port)
+    throw new ConfigError('--metrics-port must differ from --port');
   if (config.transport !== 'http') return;
   if (http.auth.impersonate && !authConfigured(http))
     throw new ConfigError('--impersonate needs authentication: set AUTH_TOKENS, --auth-tokens-file or --oidc-issuer, so there is a principal to impersonate');

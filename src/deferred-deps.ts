@@ -22,7 +22,12 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
       if (!real) throw early();
       return real.namespaces;
     },
-    mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive, allowSql: config.allowSql },
+    mode: {
+      readOnly: config.readOnly,
+      readOnlyCredentials: config.readOnlyCredentials,
+      disableDestructive: config.disableDestructive,
+      allowSql: config.allowSql,
+    },
     tools: ALL_TOOLS,
     maxResponseChars: config.maxResponseChars,
     logger,

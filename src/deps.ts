@@ -19,14 +19,20 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
   const cache = kube.kubeConfig && config.watchCache && !config.impersonate ? new WatchCache(kube.kubeConfig, scopes, logger) : undefined;
   const client = kube.kubeConfig ? new CnpgClient(kube.kubeConfig, cache) : undefined;
   // With an allowlist and no explicit default, the first allowed namespace is the default.
-  const defaultNamespace = config.namespaces.length && !config.namespace && !config.namespaces.includes(kube.defaultNamespace) ? config.namespaces[0]! : kube.defaultNamespace;
+  const defaultNamespace =
+    config.namespaces.length && !config.namespace && !config.namespaces.includes(kube.defaultNamespace) ? config.namespaces[0]! : kube.defaultNamespace;
   const base: ServerDeps = {
     cnpg: () => {
       if (!client) throw notConfigured(kube.problem);
       return client;
     },
     namespaces: new NamespacePolicy(defaultNamespace, config.namespaces),
-    mode: { readOnly: config.readOnly, readOnlyCredentials: config.readOnlyCredentials, disableDestructive: config.disableDestructive, allowSql: config.allowSql },
+    mode: {
+      readOnly: config.readOnly,
+      readOnlyCredentials: config.readOnlyCredentials,
+      disableDestructive: config.disableDestructive,
+      allowSql: config.allowSql,
+    },
     tools: ALL_TOOLS,
     maxResponseChars: config.maxResponseChars,
     logger,

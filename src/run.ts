@@ -1,11 +1,11 @@
 // parse config → build deps → start the chosen transport. Each transport is imported only when
 // chosen: stdio never loads the HTTP stack (express, Redis, metrics routes), and loads
 // @kubernetes/client-node only on the first request that may need it (src/deferred-deps.ts).
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, parseConfig, type ParsedCommand } from './config.js';
 import { createLogger } from './log.js';
 
 async function main(): Promise<number> {
-  let command;
+  let command: ParsedCommand;
   try {
     command = parseConfig(process.argv.slice(2));
   } catch (err) {

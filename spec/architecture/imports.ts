@@ -36,7 +36,11 @@ export function roomOf(file: string, rootRooms: Readonly<Record<string, readonly
 }
 
 /** Each import that does not point to the same room or to a lower floor, said in words. */
-export function upwardImports(graph: Map<string, string[]>, floors: readonly (readonly string[])[], rootRooms: Readonly<Record<string, readonly string[]>> = {}): string[] {
+export function upwardImports(
+  graph: Map<string, string[]>,
+  floors: readonly (readonly string[])[],
+  rootRooms: Readonly<Record<string, readonly string[]>> = {},
+): string[] {
   const room = (file: string) => roomOf(file, rootRooms);
   const floorOf = new Map(floors.flatMap((rooms, i) => rooms.map((room) => [room, i] as const)));
   const problems: string[] = [];

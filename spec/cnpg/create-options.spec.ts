@@ -34,7 +34,11 @@ describe('create_postgres_cluster scheduling and image options', () => {
   });
 
   it('a node affinity goes through as it is; nothing asked, no affinity at all', () => {
-    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } };
+    const nodeAffinity = {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }],
+      },
+    };
     expect(buildCluster({ ...base, affinity: { node_affinity: nodeAffinity } }).spec?.affinity).toEqual({ nodeAffinity });
     const plain = buildCluster(base).spec!;
     expect('affinity' in plain).toBe(false);
@@ -44,7 +48,16 @@ describe('create_postgres_cluster scheduling and image options', () => {
 
 describe('create_postgres_database encoding, locale, template', () => {
   it('map to the Database fields of the same names, only when given', () => {
-    const d = buildDatabase({ namespace: 'ns', cluster: 'pg', database: 'legacy', owner: 'app', reclaim_policy: 'retain', encoding: 'LATIN1', locale: 'C', template: 'template0' });
+    const d = buildDatabase({
+      namespace: 'ns',
+      cluster: 'pg',
+      database: 'legacy',
+      owner: 'app',
+      reclaim_policy: 'retain',
+      encoding: 'LATIN1',
+      locale: 'C',
+      template: 'template0',
+    });
     expect(d.spec).toMatchObject({ encoding: 'LATIN1', locale: 'C', template: 'template0' });
     const plain = buildDatabase({ namespace: 'ns', cluster: 'pg', database: 'plain', owner: 'app', reclaim_policy: 'retain' }).spec!;
     expect(Object.keys(plain)).not.toContain('encoding');
@@ -75,7 +88,11 @@ describe('what the schemas refuse, through the MCP client', () => {
     ['create_postgres_database', { cluster_name: 'pg', database_name: 'd', owner: 'app', locale: "C'; DROP" }, /locale/],
     ['create_postgres_database', { cluster_name: 'pg', database_name: 'd', owner: 'app', encoding: 'UTF 8' }, /encoding/],
     ['create_postgres_database', { cluster_name: 'pg', database_name: 'd', owner: 'app', template: 'Template-0' }, /template/],
-    ['update_postgres_role', { cluster_name: 'pg', role_name: 'r', disable_password: true, rotate_password: true }, /disable_password=true removes the password/],
+    [
+      'update_postgres_role',
+      { cluster_name: 'pg', role_name: 'r', disable_password: true, rotate_password: true },
+      /disable_password=true removes the password/,
+    ],
   ];
   for (const [tool, args, why] of refused) {
     it(`${tool} ${JSON.stringify(args)}: isError naming the argument, nothing changed`, async () => {

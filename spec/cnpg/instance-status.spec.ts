@@ -8,7 +8,11 @@ import { describeInstances, instanceTableRows, lsnBytes, statusScheme, walArchiv
 import { KubeError } from '../../src/cnpg/errors.js';
 import type { Cluster } from '../../src/cnpg/types.js';
 
-const cluster = (annotations: Record<string, string> = {}): Cluster => ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg', namespace: 'ns', annotations } });
+const cluster = (annotations: Record<string, string> = {}): Cluster => ({
+  apiVersion: 'postgresql.cnpg.io/v1',
+  kind: 'Cluster',
+  metadata: { name: 'pg', namespace: 'ns', annotations },
+});
 const pod = (name: string, ready = true, command: string[] = ['/controller/manager', 'instance', 'run']): V1Pod => ({
   metadata: { name, namespace: 'ns', labels: { 'cnpg.io/instanceRole': name === 'pg-1' ? 'primary' : 'replica' } },
   spec: { nodeName: 'node-a', containers: [{ name: 'postgres', command }] },
@@ -44,7 +48,14 @@ describe('describeInstances', () => {
       ['pg-3', 'Standby (sync)', 2, '0/3000100', false],
     ]);
     expect(report.instances[0]!.replication).toBeUndefined();
-    expect(report.instances[1]!.replication).toEqual({ state: 'streaming', sync_state: 'async', lag_bytes: 256, replay_lag: '00:00:00.002', write_lag: undefined, flush_lag: undefined });
+    expect(report.instances[1]!.replication).toEqual({
+      state: 'streaming',
+      sync_state: 'async',
+      lag_bytes: 256,
+      replay_lag: '00:00:00.002',
+      write_lag: undefined,
+      flush_lag: undefined,
+    });
     expect(report.instances[2]!.replication?.lag_bytes).toBe(0);
     const table = instanceTableRows(report);
     expect(table.rows[1]).toEqual(['pg-2', 'Standby (async)', 'yes', '2', '0/3000000', 'streaming async', '256 B, replay 00:00:00.002', 'no', 'node-a']);

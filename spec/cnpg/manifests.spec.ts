@@ -75,17 +75,36 @@ describe('other builders', () => {
   it('Database object: RFC 1123 object name, PostgreSQL name kept', () => {
     const d = buildDatabase({ namespace: 'ns', cluster: 'pg', database: 'my_db', owner: 'app', reclaim_policy: 'delete', extensions: ['pg_trgm'] });
     expect(d.metadata.name).toBe('pg-my-db');
-    expect(d.spec).toMatchObject({ cluster: { name: 'pg' }, name: 'my_db', owner: 'app', ensure: 'present', databaseReclaimPolicy: 'delete', extensions: [{ name: 'pg_trgm', ensure: 'present' }] });
+    expect(d.spec).toMatchObject({
+      cluster: { name: 'pg' },
+      name: 'my_db',
+      owner: 'app',
+      ensure: 'present',
+      databaseReclaimPolicy: 'delete',
+      extensions: [{ name: 'pg_trgm', ensure: 'present' }],
+    });
   });
 
   it('Backup and ScheduledBackup carry method, target and plugin', () => {
-    expect(buildBackup({ namespace: 'ns', cluster: 'pg', name: 'b1', method: 'plugin', plugin_name: 'barman-cloud.cloudnative-pg.io', target: 'primary' }).spec).toEqual({
+    expect(
+      buildBackup({ namespace: 'ns', cluster: 'pg', name: 'b1', method: 'plugin', plugin_name: 'barman-cloud.cloudnative-pg.io', target: 'primary' }).spec,
+    ).toEqual({
       cluster: { name: 'pg' },
       method: 'plugin',
       target: 'primary',
       pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
     });
-    expect(buildScheduledBackup({ namespace: 'ns', cluster: 'pg', name: 's1', method: 'volumeSnapshot', schedule: '0 0 2 * * *', immediate: true, backup_owner_reference: 'self' }).spec).toEqual({
+    expect(
+      buildScheduledBackup({
+        namespace: 'ns',
+        cluster: 'pg',
+        name: 's1',
+        method: 'volumeSnapshot',
+        schedule: '0 0 2 * * *',
+        immediate: true,
+        backup_owner_reference: 'self',
+      }).spec,
+    ).toEqual({
       cluster: { name: 'pg' },
       method: 'volumeSnapshot',
       schedule: '0 0 2 * * *',
@@ -95,7 +114,10 @@ describe('other builders', () => {
   });
 
   it('Pooler carries type, instances and pgbouncer settings', () => {
-    expect(buildPooler({ namespace: 'ns', cluster: 'pg', name: 'p', type: 'ro', instances: 2, pool_mode: 'transaction', parameters: { max_client_conn: '500' } }).spec).toEqual({
+    expect(
+      buildPooler({ namespace: 'ns', cluster: 'pg', name: 'p', type: 'ro', instances: 2, pool_mode: 'transaction', parameters: { max_client_conn: '500' } })
+        .spec,
+    ).toEqual({
       cluster: { name: 'pg' },
       type: 'ro',
       instances: 2,

@@ -69,7 +69,7 @@ describe('connection refused', () => {
     expect(r.text).not.toMatch(/fetch failed/);
   });
 
-  it("the readiness probe gives the same reason, without the address", async () => {
+  it('the readiness probe gives the same reason, without the address', async () => {
     const status = await new ReadinessProbe(() => deps.cnpg().ping()).status();
     expect(status).toEqual({ ready: false, reason: 'kubernetes API unreachable: connection refused' });
   });
@@ -96,7 +96,9 @@ describe('TLS failure', () => {
   it('a tool says it is a TLS failure and to check the certificate authority', async () => {
     const r = await callTool(deps);
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(new RegExp(`the Kubernetes API server at ${server.replace(/\./g, '\\.')} \\(kubeconfig context "spec-context"\\) did not answer: TLS failure: `));
+    expect(r.text).toMatch(
+      new RegExp(`the Kubernetes API server at ${server.replace(/\./g, '\\.')} \\(kubeconfig context "spec-context"\\) did not answer: TLS failure: `),
+    );
     expect(r.text).toContain('check the certificate-authority data');
     expect(r.text).not.toMatch(/fetch failed/);
   });

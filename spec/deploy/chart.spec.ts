@@ -1,6 +1,16 @@
 // The chart's options, rendered by the real helm binary: RBAC follows the server's mode and
 // namespaces, optional features appear only when asked for, and each keeps the pod safe.
-import type { V1ClusterRole, V1Deployment, V1Ingress, V1NetworkPolicy, V1PolicyRule, V1Role, V1RoleBinding, V1Secret, V1Service } from '@kubernetes/client-node';
+import type {
+  V1ClusterRole,
+  V1Deployment,
+  V1Ingress,
+  V1NetworkPolicy,
+  V1PolicyRule,
+  V1Role,
+  V1RoleBinding,
+  V1Secret,
+  V1Service,
+} from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
 import { cachedHelm, only, renderChart, type K8sObject, type RenderOptions } from '../../test-support/helm.js';
@@ -16,7 +26,8 @@ const argsOf = (objects: K8sObject[]) => containerOf(objects).args ?? [];
 /** Role rules as "group/resource" → verbs, for exact comparison. */
 function grants(rules: V1PolicyRule[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const rule of rules) for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) out[`${group || 'core'}/${resource}`] = [...rule.verbs].sort();
+  for (const rule of rules)
+    for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) out[`${group || 'core'}/${resource}`] = [...rule.verbs].sort();
   return out;
 }
 
@@ -71,7 +82,11 @@ describe.skipIf(!helm)(`RBAC${skipReason}`, () => {
   it('server.readOnly: only read verbs, and the server registers only read-only tools', () => {
     const objects = render({ server: { readOnly: true } });
     const g = grants(only<V1Role>(objects, 'Role').rules!);
-    expect(Object.values(g).flat().filter((v) => !READ.includes(v))).toEqual([]);
+    expect(
+      Object.values(g)
+        .flat()
+        .filter((v) => !READ.includes(v)),
+    ).toEqual([]);
     expect(g['postgresql.cnpg.io/clusters/status']).toBeUndefined();
     expect(g['core/secrets']).toEqual(['get']); // get_connection_info include_credentials
     expect(argsOf(objects)).toContain('--read-only');
@@ -152,7 +167,9 @@ describe.skipIf(!helm)(`Deployment options${skipReason}`, () => {
 
   it('auth.oidc and auth.impersonate: the OIDC flags, --impersonate, and a ClusterRole that may impersonate users and groups only', () => {
     const objects = render({ auth: { oidc: { issuer: 'https://idp.example.com', audience: ['cnpg-mcp', 'ops'] }, impersonate: true } });
-    expect(argsOf(objects)).toEqual(expect.arrayContaining(['--oidc-issuer=https://idp.example.com', '--oidc-audience=cnpg-mcp,ops', '--oidc-groups-claim=groups', '--impersonate']));
+    expect(argsOf(objects)).toEqual(
+      expect.arrayContaining(['--oidc-issuer=https://idp.example.com', '--oidc-audience=cnpg-mcp,ops', '--oidc-groups-claim=groups', '--impersonate']),
+    );
     const role = only<V1ClusterRole>(objects, 'ClusterRole', 'cnpg-mcp-impersonate');
     expect(grants(role.rules!)).toEqual({ 'core/users': ['impersonate'], 'core/groups': ['impersonate'] });
     const binding = only<V1RoleBinding>(objects, 'ClusterRoleBinding', 'cnpg-mcp-impersonate');
@@ -198,10 +215,18 @@ describe.skipIf(!helm)(`NetworkPolicy${skipReason}`, () => {
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mcp' } } }], ports: [{ port: 3000, protocol: 'TCP' }] },
     ]);
     expect(policy.spec!.egress).toEqual([
-      { ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
+      {
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
       {
         to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
-        ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
       },
     ]);
   });

@@ -9,7 +9,9 @@ import { IMAGE_ENV } from '../../load/lib/processes.js';
 import { only, readRenderedManifests, repoRoot } from '../../test-support/helm.js';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
-const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim());
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
 const stages = dockerfile.split(/^FROM /m).slice(1);
 // Every stage but the npm cache's (FROM scratch: empty, or a seeded cache given as a named
@@ -24,6 +26,7 @@ describe('Dockerfile', () => {
     expect(pkg.engines.node.split('||').map((range) => range.trim())).toContain(`^${major}.0.0`);
     expect(dockerfile).toMatch(new RegExp(`^ARG NODE_IMAGE=node:${major}-bookworm-slim$`, 'm'));
     expect(nodeStages).toHaveLength(stages.length - 1);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${NODE_IMAGE} build argument, as written there
     for (const stage of nodeStages) expect(stage.startsWith('${NODE_IMAGE}')).toBe(true);
   });
 
@@ -51,8 +54,12 @@ describe('Dockerfile', () => {
   });
 
   it('needs no install script of a production dependency (the image installs with --ignore-scripts)', () => {
-    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };
-    const withScripts = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript && !p.dev).map(([name]) => name);
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript && !p.dev)
+      .map(([name]) => name);
     expect(withScripts).toEqual([]);
   });
 

@@ -12,7 +12,10 @@ const helm = cachedHelm();
 const localValues = parse(readFileSync(join(repoRoot, 'deploy/helm/values-local.yaml'), 'utf8')) as Record<string, unknown>;
 
 describe.skipIf(!helm)(`the chart with values-local.yaml${helm ? '' : ' [needs helm: bash scripts/build-helm.sh]'}`, () => {
-  const objects = () => renderChart(helm!, { values: { ...localValues, image: { ...(localValues.image as object), tag: 'abc123' }, service: { ...(localValues.service as object), nodePort: 30300 } } });
+  const objects = () =>
+    renderChart(helm!, {
+      values: { ...localValues, image: { ...(localValues.image as object), tag: 'abc123' }, service: { ...(localValues.service as object), nodePort: 30300 } },
+    });
 
   it('runs the local image without pulling, with the Redis URL from the cnpg-mcp-redis Secret', () => {
     const container = only<V1Deployment>(objects(), 'Deployment').spec!.template.spec!.containers[0]!;

@@ -20,7 +20,10 @@ function withValue(path: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(defaults);
   const keys = path.split('.');
   let at: Record<string, unknown> = copy;
-  for (const key of keys.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    at[key] ??= {};
+    at = at[key] as Record<string, unknown>;
+  }
   at[keys.at(-1)!] = value;
   return copy;
 }
@@ -66,6 +69,7 @@ describe('values.schema.json', () => {
   });
 
   it('accepts the optional features switched on', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the chart's values are untyped YAML; the schema under test is what checks them
     const values = structuredClone(defaults) as Record<string, any>;
     values.rbac.namespaces = ['team-a', 'team-b'];
     values.tls = { enabled: true, secretName: 'srv-tls' };

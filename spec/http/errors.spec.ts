@@ -50,12 +50,21 @@ describe('HTTP errors', () => {
 
   it('honours a smaller --body-limit', async () => {
     const body = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(2048) } };
-    await request(app({}, { bodyLimit: '1kb' })).post('/mcp').set('accept', MCP_ACCEPT).send(body).expect(413);
+    await request(app({}, { bodyLimit: '1kb' }))
+      .post('/mcp')
+      .set('accept', MCP_ACCEPT)
+      .send(body)
+      .expect(413);
   });
 
   it('answers malformed JSON with HTTP 400 and JSON-RPC -32700, on both transports', async () => {
     for (const path of ['/mcp', '/messages?sessionId=x']) {
-      const res = await request(app()).post(path).set('content-type', 'application/json').set('accept', MCP_ACCEPT).send('{"jsonrpc": "2.0", "id": 1,').expect(400);
+      const res = await request(app())
+        .post(path)
+        .set('content-type', 'application/json')
+        .set('accept', MCP_ACCEPT)
+        .send('{"jsonrpc": "2.0", "id": 1,')
+        .expect(400);
       expect(res.body.error.code).toBe(-32700);
       expect(res.body.id).toBeNull();
       noStack(res.text);
@@ -95,7 +104,12 @@ describe('HTTP errors', () => {
 
   it('answers an unknown session with 404 on both transports', async () => {
     const a = app();
-    await request(a).post('/mcp').set('accept', MCP_ACCEPT).set('mcp-session-id', 'no-such-session').send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }).expect(404);
+    await request(a)
+      .post('/mcp')
+      .set('accept', MCP_ACCEPT)
+      .set('mcp-session-id', 'no-such-session')
+      .send({ jsonrpc: '2.0', id: 1, method: 'tools/list' })
+      .expect(404);
     const res = await request(a).post('/messages?sessionId=no-such-session').send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }).expect(404);
     expect(res.body.error).toEqual({ code: -32001, message: 'Session not found' });
     await request(a).post('/messages').send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }).expect(400);

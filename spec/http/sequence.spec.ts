@@ -15,8 +15,14 @@ describe('sequence', () => {
   it('runs its handlers in order and then the rest of the app', async () => {
     const seen: string[] = [];
     const app = appWith([
-      (_req, _res, next) => (seen.push('a'), next()),
-      async (_req, _res, next) => (seen.push('b'), next()),
+      (_req, _res, next) => {
+        seen.push('a');
+        next();
+      },
+      async (_req, _res, next) => {
+        seen.push('b');
+        next();
+      },
     ]);
     expect((await request(app).get('/end')).text).toBe('reached');
     expect(seen).toEqual(['a', 'b']);
@@ -25,9 +31,17 @@ describe('sequence', () => {
   it('stops where a handler answers, and hands thrown, rejected and passed errors to the error handler', async () => {
     const answered = appWith([(_req, res) => void res.status(401).send('no'), () => expect.unreachable()]);
     expect((await request(answered).get('/end')).status).toBe(401);
-    const thrown = appWith([() => { throw new Error('thrown'); }]);
+    const thrown = appWith([
+      () => {
+        throw new Error('thrown');
+      },
+    ]);
     expect((await request(thrown).get('/end')).text).toBe('error: thrown');
-    const rejected = appWith([async () => { throw new Error('rejected'); }]);
+    const rejected = appWith([
+      async () => {
+        throw new Error('rejected');
+      },
+    ]);
     expect((await request(rejected).get('/end')).text).toBe('error: rejected');
     const passed = appWith([(_req, _res, next) => next(new Error('passed'))]);
     expect((await request(passed).get('/end')).text).toBe('error: passed');

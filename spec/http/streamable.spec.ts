@@ -133,10 +133,24 @@ describe('Streamable HTTP transport', () => {
     const { url } = await startServer(testDeps());
     const sessionId = await rawSession(url);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-    const res = await post(url, [{ jsonrpc: '2.0', id: 'b', method: 'ping' }, { jsonrpc: '2.0', id: 'a', method: 'tools/list' }], headers);
+    const res = await post(
+      url,
+      [
+        { jsonrpc: '2.0', id: 'b', method: 'ping' },
+        { jsonrpc: '2.0', id: 'a', method: 'tools/list' },
+      ],
+      headers,
+    );
     const body = (await res.json()) as { id: string }[];
     expect(body.map((m) => m.id)).toEqual(['b', 'a']);
-    const twice = await post(url, [{ jsonrpc: '2.0', id: 7, method: 'ping' }, { jsonrpc: '2.0', id: 7, method: 'ping' }], headers);
+    const twice = await post(
+      url,
+      [
+        { jsonrpc: '2.0', id: 7, method: 'ping' },
+        { jsonrpc: '2.0', id: 7, method: 'ping' },
+      ],
+      headers,
+    );
     expect(twice.status).toBe(400);
     const notRpc = await post(url, { jsonrpc: '1.0', id: 8, method: 'ping' }, headers);
     expect(notRpc.status).toBe(400);
@@ -170,7 +184,11 @@ describe('Streamable HTTP transport', () => {
     const { url } = await startServer(slow, { keepaliveIntervalSec: 0.05 });
     const sessionId = await rawSession(url);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-    const call = await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } }, headers);
+    const call = await post(
+      url,
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } },
+      headers,
+    );
     expect(call.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await readUntil(call.body!, ': keepalive\n\n');
     release();
@@ -182,7 +200,11 @@ describe('Streamable HTTP transport', () => {
     const { url } = await startServer(depsWithCnpg({ list: () => gate }));
     const sessionId = await rawSession(url);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-    const call = post(url, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } }, headers);
+    const call = post(
+      url,
+      { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } },
+      headers,
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const ended = await fetch(`${url}/mcp`, { method: 'DELETE', headers });
     expect(ended.status).toBe(200);

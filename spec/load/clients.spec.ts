@@ -11,7 +11,15 @@ type Rpc = { jsonrpc: '2.0'; id?: number; method: string; params?: { name?: stri
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => (s.closeAllConnections(), s.close(resolve)))));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((resolve) => {
+          s.closeAllConnections();
+          s.close(resolve);
+        }),
+    ),
+  );
 });
 
 function readJson(req: IncomingMessage): Promise<Rpc> {
@@ -77,7 +85,16 @@ async function fakeMcpServer(): Promise<LoadTarget> {
 }
 
 const run = (target: LoadTarget, transport: TransportName, tool = 'get_cluster_status', deadlineMs = 5000) =>
-  runClosedLoop(target, { name: `spec-${transport}`, transport, clients: 3, durationMs: 300, warmupMs: 0, callsPerSession: 5, tool: { name: tool, args: { name: 'pg' } }, deadlineMs });
+  runClosedLoop(target, {
+    name: `spec-${transport}`,
+    transport,
+    clients: 3,
+    durationMs: 300,
+    warmupMs: 0,
+    callsPerSession: 5,
+    tool: { name: tool, args: { name: 'pg' } },
+    deadlineMs,
+  });
 
 describe('the closed loop over each transport', () => {
   for (const transport of ['legacy-sse', 'streamable-session', 'streamable-sessionless'] as TransportName[]) {
@@ -112,7 +129,9 @@ describe('the closed loop over each transport', () => {
 
 describe('assertLoopback', () => {
   it('lets load reach this machine only', () => {
-    for (const ok of ['http://127.0.0.1:1', 'http://127.9.8.7:1', 'http://localhost:1', 'http://[::1]:1']) expect(() => assertLoopback(new URL(ok)), ok).not.toThrow();
-    for (const bad of ['http://10.0.0.1:1', 'http://192.168.1.2', 'http://example.com', 'http://[::2]:1', 'http://0.0.0.0:1']) expect(() => assertLoopback(new URL(bad)), bad).toThrow(/loopback/);
+    for (const ok of ['http://127.0.0.1:1', 'http://127.9.8.7:1', 'http://localhost:1', 'http://[::1]:1'])
+      expect(() => assertLoopback(new URL(ok)), ok).not.toThrow();
+    for (const bad of ['http://10.0.0.1:1', 'http://192.168.1.2', 'http://example.com', 'http://[::2]:1', 'http://0.0.0.0:1'])
+      expect(() => assertLoopback(new URL(bad)), bad).toThrow(/loopback/);
   });
 });

@@ -30,7 +30,10 @@ describe('Histogram', () => {
 
   it('matches nearest-rank within 1/1,024 for values up to minutes', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     // Log-uniform from 50 µs to 100 s: latencies spread over many powers of two.
     const values = Array.from({ length: 20_000 }, () => Math.floor(50 * Math.exp(random() * Math.log(2e6))));
     const h = histogramOf(values);

@@ -94,8 +94,27 @@ describe('chart', () => {
 
   it('draws one line per series in both panels, and a legend entry each', () => {
     const series = [
-      { label: 'echo (machine limit)', color: '#999', dashed: true, points: [[1, 9000], [10, 14000], [100, 16000], [1000, 13000]] as [number, number][] },
-      { label: 'legacy-sse', color: '#c00', points: [[1, 2000], [10, 3900], [100, 4300], [1000, 3800]] as [number, number][] },
+      {
+        label: 'echo (machine limit)',
+        color: '#999',
+        dashed: true,
+        points: [
+          [1, 9000],
+          [10, 14000],
+          [100, 16000],
+          [1000, 13000],
+        ] as [number, number][],
+      },
+      {
+        label: 'legacy-sse',
+        color: '#c00',
+        points: [
+          [1, 2000],
+          [10, 3900],
+          [100, 4300],
+          [1000, 3800],
+        ] as [number, number][],
+      },
     ];
     const svg = renderChart('title & more', [
       { title: 'Throughput', unit: 'calls/s', log: false, series },

@@ -18,15 +18,15 @@ describe('parseThreshold', () => {
 
 describe('compare', () => {
   it('implements every operator', () => {
-    expect([compare(1, '<', 2), compare(2, '<', 2), compare(2, '<=', 2), compare(3, '>', 2), compare(2, '>=', 2), compare(0, '==', 0), compare(1, '!=', 0)]).toEqual([
-      true,
-      false,
-      true,
-      true,
-      true,
-      true,
-      true,
-    ]);
+    expect([
+      compare(1, '<', 2),
+      compare(2, '<', 2),
+      compare(2, '<=', 2),
+      compare(3, '>', 2),
+      compare(2, '>=', 2),
+      compare(0, '==', 0),
+      compare(1, '!=', 0),
+    ]).toEqual([true, false, true, true, true, true, true]);
   });
 });
 
@@ -69,10 +69,51 @@ describe('targets of a bench run', () => {
       meta: { mode } as BenchResults['meta'],
       baseline: { rps: 20_000, clients: 50, p50_ms: 1, p99_ms: 5, cpu_us_per_call: 25 },
       scenarios: [
-        { name: 'streamable-session-50', transport: 'streamable-session', clients: 50, rps: 6200, p50_ms: 5, p99_ms: 18, errors: 0, lost: 0, cpu_us_per_call: 140, rss_mb: 200, unit: 'call', group: 'main', echo_ratio: 0.31, echo_cpu_ratio: 5.6 },
-        { name: 'long-session-legacy-sse', transport: 'legacy-sse', clients: 1, rps: 3000, p50_ms: 2, p99_ms: 9, errors: 0, lost: 1, cpu_us_per_call: 200, rss_mb: 300, unit: 'call', group: 'long-session', rss_growth_pct: 25 },
+        {
+          name: 'streamable-session-50',
+          transport: 'streamable-session',
+          clients: 50,
+          rps: 6200,
+          p50_ms: 5,
+          p99_ms: 18,
+          errors: 0,
+          lost: 0,
+          cpu_us_per_call: 140,
+          rss_mb: 200,
+          unit: 'call',
+          group: 'main',
+          echo_ratio: 0.31,
+          echo_cpu_ratio: 5.6,
+        },
+        {
+          name: 'long-session-legacy-sse',
+          transport: 'legacy-sse',
+          clients: 1,
+          rps: 3000,
+          p50_ms: 2,
+          p99_ms: 9,
+          errors: 0,
+          lost: 1,
+          cpu_us_per_call: 200,
+          rss_mb: 300,
+          unit: 'call',
+          group: 'long-session',
+          rss_growth_pct: 25,
+        },
       ],
-      idle_sessions: { count: 1000, opened: 1000, rss_mb: 300, rss_before_mb: 150, kb_per_session: 150, heap_before_mb: 60, heap_mb: 140, heap_kb_per_session: 80, open_s: 2, errors: 0, lost: 0 },
+      idle_sessions: {
+        count: 1000,
+        opened: 1000,
+        rss_mb: 300,
+        rss_before_mb: 150,
+        kb_per_session: 150,
+        heap_before_mb: 60,
+        heap_mb: 140,
+        heap_kb_per_session: 80,
+        open_s: 2,
+        errors: 0,
+        lost: 0,
+      },
       api_requests_per_1000_reads: 0.5,
       api_requests: { source: 'server /metrics', api_requests: 1, reads: 2000, note: '' },
       ...overrides,

@@ -3,11 +3,11 @@
 // so specs never start one).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IMAGE_NAMES, importImages, listImages, validateImageTarball } from '../../local-cluster/images.js';
+import { IMAGE_NAMES, listImages, validateImageTarball } from '../../local-cluster/images.js';
 
 const work = mkdtempSync(join(tmpdir(), 'cnpg-mcp-images-spec-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -26,7 +26,12 @@ function makeLayout(name: string, spoil: (dir: string, digests: { layer: string;
     return digest;
   };
   const layerDigest = put(layer);
-  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Entrypoint: ['/pause'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] } });
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Entrypoint: ['/pause'] },
+    rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
+  });
   const configDigest = put(config);
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -94,13 +99,17 @@ describe('local images from build.sh', async () => {
   for (const name of IMAGE_NAMES) {
     const { ref, tarball } = images[name];
     const built = existsSync(tarball);
-    it.skipIf(!built)(built ? `${ref} is a valid OCI layout` : `${ref} (skipped: not built; run local-cluster/images/build.sh as root)`, async () => {
-      const layout = await validateImageTarball(tarball, ref);
-      const config = layout.config.config ?? {};
-      if (name === 'pause') expect(config.Entrypoint).toEqual(['/pause']);
-      if (name === 'operator') expect(config).toMatchObject({ Entrypoint: ['/manager'], WorkingDir: '/' });
-      if (name === 'postgresql') expect(config.Env).toContainEqual(expect.stringMatching(/^PATH=\/usr\/lib\/postgresql\/\d+\/bin:/));
-    }, 60_000);
+    it.skipIf(!built)(
+      built ? `${ref} is a valid OCI layout` : `${ref} (skipped: not built; run local-cluster/images/build.sh as root)`,
+      async () => {
+        const layout = await validateImageTarball(tarball, ref);
+        const config = layout.config.config ?? {};
+        if (name === 'pause') expect(config.Entrypoint).toEqual(['/pause']);
+        if (name === 'operator') expect(config).toMatchObject({ Entrypoint: ['/manager'], WorkingDir: '/' });
+        if (name === 'postgresql') expect(config.Env).toContainEqual(expect.stringMatching(/^PATH=\/usr\/lib\/postgresql\/\d+\/bin:/));
+      },
+      60_000,
+    );
   }
 });
 

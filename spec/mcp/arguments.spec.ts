@@ -119,7 +119,9 @@ describe('tool names', () => {
   it('a tool hidden by the mode says which flag hides it', async () => {
     const readOnly = await connectInMemory(testDeps(['--read-only']));
     try {
-      await expect(readOnly.client.callTool({ name: 'delete_postgres_cluster', arguments: { name: 'pg' } })).rejects.toThrow(/not found: this server's read-only mode \(--read-only\)/);
+      await expect(readOnly.client.callTool({ name: 'delete_postgres_cluster', arguments: { name: 'pg' } })).rejects.toThrow(
+        /not found: this server's read-only mode \(--read-only\)/,
+      );
     } finally {
       await readOnly.close();
     }

@@ -8,7 +8,23 @@ import { registry } from '../../src/metrics.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 
 // Errors read "Cannot <title, first letter lowercased>": every title must start with a verb.
-const VERBS = new Set(['List', 'Get', 'Take', 'Schedule', 'Delete', 'Create', 'Scale', 'Resize', 'Update', 'Promote', 'Restart', 'Reload', 'Hibernate', 'Fence', 'Query']);
+const VERBS = new Set([
+  'List',
+  'Get',
+  'Take',
+  'Schedule',
+  'Delete',
+  'Create',
+  'Scale',
+  'Resize',
+  'Update',
+  'Promote',
+  'Restart',
+  'Reload',
+  'Hibernate',
+  'Fence',
+  'Query',
+]);
 
 describe('error texts', () => {
   it('every tool title starts with a verb, so "Cannot <title>" is a sentence', () => {
@@ -24,7 +40,9 @@ describe('error texts', () => {
 
   it('keeps the API server message when there is one', () => {
     const body = JSON.stringify({ kind: 'Status', message: 'clusters.postgresql.cnpg.io is forbidden: User "x" cannot list' });
-    expect(describeError(classifyKubeError(new ApiException(403, 'Forbidden', body, {})), 'list PostgreSQL clusters')).toContain('is forbidden: User "x" cannot list');
+    expect(describeError(classifyKubeError(new ApiException(403, 'Forbidden', body, {})), 'list PostgreSQL clusters')).toContain(
+      'is forbidden: User "x" cannot list',
+    );
   });
 });
 

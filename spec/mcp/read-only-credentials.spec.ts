@@ -17,7 +17,9 @@ describe('get_connection_info include_credentials=true', () => {
   it('is refused in read-only mode, before any Kubernetes call, naming the flag that allows it', async () => {
     const r = await connectionInfo(['--read-only']);
     expect(r.isError).toBe(true);
-    expect(r.text).toContain('include_credentials=true is refused: this server runs read-only (--read-only), which returns no credentials; --read-only-credentials allows it');
+    expect(r.text).toContain(
+      'include_credentials=true is refused: this server runs read-only (--read-only), which returns no credentials; --read-only-credentials allows it',
+    );
     expect(r.text).not.toMatch(/kubeconfig/i);
   });
 

@@ -20,7 +20,18 @@ const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
 };
 // What `npm pack` and the build read; node_modules is linked, not copied.
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts/prepare.mjs', 'README.md', 'LICENSE', 'SECURITY.md', 'docs'];
+const SOURCES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'src',
+  'scripts/prepare.mjs',
+  'README.md',
+  'LICENSE',
+  'SECURITY.md',
+  'docs',
+];
 // This Node (24, from the devDependency) first on PATH: the bin's `#!/usr/bin/env node` finds it.
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
 
@@ -52,7 +63,9 @@ describe('npm pack', () => {
     const allowed = new Set(['package.json', 'README.md', 'LICENSE', ...pkg.files.filter((f) => !f.endsWith('/'))]);
     const unexpected = packed.filter((path) => !path.startsWith('dist/') && !allowed.has(path));
     expect(unexpected).toEqual([]);
-    expect(packed).toEqual(expect.arrayContaining(['dist/main.js', 'dist/run.js', 'dist/node-version.js', 'package.json', 'README.md', 'LICENSE', 'SECURITY.md']));
+    expect(packed).toEqual(
+      expect.arrayContaining(['dist/main.js', 'dist/run.js', 'dist/node-version.js', 'package.json', 'README.md', 'LICENSE', 'SECURITY.md']),
+    );
     expect(packed.filter((path) => path.startsWith('dist/') && !path.endsWith('.js'))).toEqual([]);
   });
 
@@ -99,16 +112,19 @@ describe('Node version check', () => {
   // The message is only visible on a real old Node: found on PATH or as /usr/bin/node (Debian's,
   // 20 on the project machines). Where there is none the spec says so in its name.
   const oldNode = findOldNode();
-  it.skipIf(!oldNode)(`says in one line which versions work when run by an unsupported Node${oldNode ? '' : ' (skipped: no Node older than 22.19 on this machine)'}`, async () => {
-    const result = await run(oldNode!, [join(installed, 'dist', 'main.js'), '--version'], { env }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
-    expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^cnpg-mcp: Node\.js \d+\.\d+\.\d+ cannot run cnpg-mcp: it needs Node\.js 24 \(LTS\) or 22\.19 and later\. .*nodejs\.org/);
-  });
+  it.skipIf(!oldNode)(
+    `says in one line which versions work when run by an unsupported Node${oldNode ? '' : ' (skipped: no Node older than 22.19 on this machine)'}`,
+    async () => {
+      const result = await run(oldNode!, [join(installed, 'dist', 'main.js'), '--version'], { env }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^cnpg-mcp: Node\.js \d+\.\d+\.\d+ cannot run cnpg-mcp: it needs Node\.js 24 \(LTS\) or 22\.19 and later\. .*nodejs\.org/);
+    },
+  );
 });
 
 function findOldNode(): string | undefined {

@@ -68,7 +68,8 @@ describe('header tricks', () => {
 
   it('accepts what RFC 7235 allows around a valid token: any case of the scheme, several spaces', async () => {
     const { url } = await startSecured(permissive);
-    for (const value of [`bearer ${TOKEN_A}`, `BEARER ${TOKEN_A}`, `Bearer   ${TOKEN_A}`, `Bearer ${TOKEN_A}   `]) expect((await raw(url, 'GET', '/metrics', [['authorization', value]])).status).toBe(200);
+    for (const value of [`bearer ${TOKEN_A}`, `BEARER ${TOKEN_A}`, `Bearer   ${TOKEN_A}`, `Bearer ${TOKEN_A}   `])
+      expect((await raw(url, 'GET', '/metrics', [['authorization', value]])).status).toBe(200);
   });
 
   it('refuses repeated Authorization headers, in any order and case', async () => {
@@ -95,7 +96,10 @@ describe('header tricks', () => {
     const { running } = await startSecured(permissive);
     const lookalike = TOKEN_A.replace('a', '\u0430'); // Cyrillic а
     for (const token of [lookalike, '\u{1F511}-token-\u00e9\u00e8-0123456789abcdef', `${TOKEN_A}\u0000`]) {
-      const answer = await rawBytes(running.port, Buffer.from(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`, 'utf8'));
+      const answer = await rawBytes(
+        running.port,
+        Buffer.from(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`, 'utf8'),
+      );
       expect([400, 401]).toContain(statusOf(answer));
     }
   });
@@ -159,7 +163,13 @@ describe('path tricks', () => {
   it.each(paths)('%s without a token never gets past authentication', async (path) => {
     const { url } = await startSecured(permissive);
     for (const method of ['GET', 'POST', 'DELETE']) {
-      const res = await raw(url, method, path, [['content-type', 'application/json']], method === 'POST' ? '{"jsonrpc":"2.0","id":1,"method":"initialize"}' : undefined);
+      const res = await raw(
+        url,
+        method,
+        path,
+        [['content-type', 'application/json']],
+        method === 'POST' ? '{"jsonrpc":"2.0","id":1,"method":"initialize"}' : undefined,
+      );
       // Never 2xx, never a 404 that would tell a probe which paths exist.
       expect(res.status, `${method} ${path}: ${res.body}`).toBe(401);
     }
@@ -177,7 +187,16 @@ describe('bodies and sessions', () => {
     const { url } = await startSecured(permissive);
     const bad = '{"jsonrpc": "2.0", "id": 1,';
     expect((await raw(url, 'POST', '/mcp', [['content-type', 'application/json']], bad)).status).toBe(401);
-    const res = await raw(url, 'POST', '/mcp', [['content-type', 'application/json'], ['authorization', `Bearer ${TOKEN_A}`]], bad);
+    const res = await raw(
+      url,
+      'POST',
+      '/mcp',
+      [
+        ['content-type', 'application/json'],
+        ['authorization', `Bearer ${TOKEN_A}`],
+      ],
+      bad,
+    );
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).error.code).toBe(-32700);
   });
@@ -189,6 +208,14 @@ describe('bodies and sessions', () => {
     expect(res.status).toBe(401);
     const sse = await raw(url, 'POST', `/messages?sessionId=${session}`, [['content-type', 'application/json']], '{"jsonrpc":"2.0","id":1,"method":"ping"}');
     expect(sse.status).toBe(401);
-    expect((await postMcp(url, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { ...bearer(TOKEN_A), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' })).status).toBe(200);
+    expect(
+      (
+        await postMcp(
+          url,
+          { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+          { ...bearer(TOKEN_A), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+        )
+      ).status,
+    ).toBe(200);
   });
 });

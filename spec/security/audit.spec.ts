@@ -52,8 +52,22 @@ describe('audit log', () => {
 
   it('redacts argument values whose key looks secret, at any depth', () => {
     expect(
-      redactArguments({ name: 'app', password: 'p4ss', nested: { apiToken: 't', list: [{ secretRef: 's', ok: 1 }] }, ssh_key: 'k', credentials: {}, note: 'fine' }),
-    ).toEqual({ name: 'app', password: '[redacted]', nested: { apiToken: '[redacted]', list: [{ secretRef: '[redacted]', ok: 1 }] }, ssh_key: '[redacted]', credentials: '[redacted]', note: 'fine' });
+      redactArguments({
+        name: 'app',
+        password: 'p4ss',
+        nested: { apiToken: 't', list: [{ secretRef: 's', ok: 1 }] },
+        ssh_key: 'k',
+        credentials: {},
+        note: 'fine',
+      }),
+    ).toEqual({
+      name: 'app',
+      password: '[redacted]',
+      nested: { apiToken: '[redacted]', list: [{ secretRef: '[redacted]', ok: 1 }] },
+      ssh_key: '[redacted]',
+      credentials: '[redacted]',
+      note: 'fine',
+    });
   });
 
   it('redacts secrets in tool arguments on the way to the log', async () => {
@@ -96,7 +110,12 @@ describe('audit log', () => {
       ['origin_rejected', 'origin'],
       ['rate_limited', 'principal'],
     ]);
-    expect(audit.of('rate_limited')[0]).toMatchObject({ principal: tokenFingerprint(TOKEN_A), retryAfterSec: expect.any(Number), sourceIp: '127.0.0.1', path: '/metrics' });
+    expect(audit.of('rate_limited')[0]).toMatchObject({
+      principal: tokenFingerprint(TOKEN_A),
+      retryAfterSec: expect.any(Number),
+      sourceIp: '127.0.0.1',
+      path: '/metrics',
+    });
   });
 
   it('takes the client address from X-Forwarded-For only from proxies trusted with --trust-proxy', async () => {

@@ -28,7 +28,10 @@ const endpoints = [
 describe('authentication', () => {
   it.each(endpoints)('%s %s without a token is 401 with a Bearer challenge', async (method, path) => {
     const { url } = await startSecured();
-    const res = await request(url)[method.toLowerCase() as 'get' | 'post' | 'delete'](path).set('content-type', 'application/json').send(method === 'POST' ? '{}' : undefined);
+    const res = await request(url)
+      [method.toLowerCase() as 'get' | 'post' | 'delete'](path)
+      .set('content-type', 'application/json')
+      .send(method === 'POST' ? '{}' : undefined);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="cnpg-mcp"');
     expect(res.body).toEqual(UNAUTHORIZED);
@@ -73,7 +76,11 @@ describe('authentication', () => {
     const init = await client.initialize();
     expect(init.result).toMatchObject({ serverInfo: { name: 'cnpg-mcp' } });
     // The same session without the token on the POST: refused before it reaches the session.
-    const res = await fetch(client.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
+    const res = await fetch(client.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
     expect(res.status).toBe(401);
   });
 
@@ -101,6 +108,8 @@ describe('authentication', () => {
   it('adds resource_metadata to the challenge when RFC 9728 metadata is enabled', async () => {
     const { url } = await startSecured({ auth: { resourceUrl: 'https://mcp.example.com/mcp' } });
     const res = await request(url).post('/mcp').send({}).expect(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="cnpg-mcp", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"');
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="cnpg-mcp", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"',
+    );
   });
 });

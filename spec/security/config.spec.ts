@@ -30,15 +30,50 @@ describe('security configuration', () => {
 
   it('reads every security flag', () => {
     const { http } = run([
-      '--transport', 'http', '--host', '0.0.0.0',
-      '--auth-tokens-file', '/var/run/secrets/cnpg-mcp/tokens',
-      '--oidc-issuer', 'https://issuer.example.com', '--oidc-audience', 'cnpg-mcp,other', '--oidc-jwks-uri', 'https://issuer.example.com/keys', '--oidc-groups-claim', 'realm_access.roles',
-      '--resource-url', 'https://mcp.example.com/mcp', '--allow-query-token', '--impersonate',
-      '--tls-cert', '/tls/tls.crt', '--tls-key', '/tls/tls.key', '--metrics-port', '9090',
-      '--allowed-hosts', 'MCP.example.com,localhost', '--cors-origins', 'https://app.example.com,http://localhost:6274',
-      '--trust-proxy', 'loopback', '--audit-log', '/var/log/cnpg-mcp/audit.jsonl',
-      '--rate-limit-per-minute', '100', '--auth-failures-per-minute', '5', '--redis-url', 'redis://redis:6379',
-      '--max-sessions-per-principal', '3', '--max-concurrent-calls', '8', '--headers-timeout', '5',
+      '--transport',
+      'http',
+      '--host',
+      '0.0.0.0',
+      '--auth-tokens-file',
+      '/var/run/secrets/cnpg-mcp/tokens',
+      '--oidc-issuer',
+      'https://issuer.example.com',
+      '--oidc-audience',
+      'cnpg-mcp,other',
+      '--oidc-jwks-uri',
+      'https://issuer.example.com/keys',
+      '--oidc-groups-claim',
+      'realm_access.roles',
+      '--resource-url',
+      'https://mcp.example.com/mcp',
+      '--allow-query-token',
+      '--impersonate',
+      '--tls-cert',
+      '/tls/tls.crt',
+      '--tls-key',
+      '/tls/tls.key',
+      '--metrics-port',
+      '9090',
+      '--allowed-hosts',
+      'MCP.example.com,localhost',
+      '--cors-origins',
+      'https://app.example.com,http://localhost:6274',
+      '--trust-proxy',
+      'loopback',
+      '--audit-log',
+      '/var/log/cnpg-mcp/audit.jsonl',
+      '--rate-limit-per-minute',
+      '100',
+      '--auth-failures-per-minute',
+      '5',
+      '--redis-url',
+      'redis://redis:6379',
+      '--max-sessions-per-principal',
+      '3',
+      '--max-concurrent-calls',
+      '8',
+      '--headers-timeout',
+      '5',
     ]); // prettier-ignore
     expect(http).toMatchObject({
       headersTimeoutSec: 5,
@@ -55,7 +90,12 @@ describe('security configuration', () => {
       maxConcurrentCalls: 8,
       auth: {
         tokensFile: '/var/run/secrets/cnpg-mcp/tokens',
-        oidc: { issuer: 'https://issuer.example.com', audience: ['cnpg-mcp', 'other'], jwksUri: 'https://issuer.example.com/keys', groupsClaim: 'realm_access.roles' },
+        oidc: {
+          issuer: 'https://issuer.example.com',
+          audience: ['cnpg-mcp', 'other'],
+          jwksUri: 'https://issuer.example.com/keys',
+          groupsClaim: 'realm_access.roles',
+        },
         resourceUrl: 'https://mcp.example.com/mcp',
         allowQueryToken: true,
         impersonate: true,
@@ -64,7 +104,29 @@ describe('security configuration', () => {
   });
 
   it('gives every new flag an environment variable, and documents both in --help', () => {
-    const flags = ['headers-timeout', 'tls-cert', 'tls-key', 'metrics-port', 'allowed-hosts', 'cors-origins', 'trust-proxy', 'audit-log', 'auth-tokens-file', 'oidc-issuer', 'oidc-audience', 'oidc-jwks-uri', 'oidc-groups-claim', 'resource-url', 'allow-query-token', 'insecure-no-auth', 'rate-limit-per-minute', 'auth-failures-per-minute', 'redis-url', 'max-sessions-per-principal', 'max-concurrent-calls'] as const;
+    const flags = [
+      'headers-timeout',
+      'tls-cert',
+      'tls-key',
+      'metrics-port',
+      'allowed-hosts',
+      'cors-origins',
+      'trust-proxy',
+      'audit-log',
+      'auth-tokens-file',
+      'oidc-issuer',
+      'oidc-audience',
+      'oidc-jwks-uri',
+      'oidc-groups-claim',
+      'resource-url',
+      'allow-query-token',
+      'insecure-no-auth',
+      'rate-limit-per-minute',
+      'auth-failures-per-minute',
+      'redis-url',
+      'max-sessions-per-principal',
+      'max-concurrent-calls',
+    ] as const;
     const help = helpText();
     for (const flag of flags) {
       const spec = OPTIONS[flag] as { env?: string };
@@ -73,7 +135,11 @@ describe('security configuration', () => {
       expect(help).toContain(spec.env!);
     }
     expect(help).toContain('AUTH_TOKENS');
-    const { http } = run(['--transport', 'http'], { CNPG_MCP_CORS_ORIGINS: 'https://a.example.com', CNPG_MCP_ALLOW_QUERY_TOKEN: 'true', CNPG_MCP_MAX_CONCURRENT_CALLS: '3' });
+    const { http } = run(['--transport', 'http'], {
+      CNPG_MCP_CORS_ORIGINS: 'https://a.example.com',
+      CNPG_MCP_ALLOW_QUERY_TOKEN: 'true',
+      CNPG_MCP_MAX_CONCURRENT_CALLS: '3',
+    });
     expect(http.corsOrigins).toEqual(['https://a.example.com']);
     // Written as a browser sends it, whatever the spelling in the flag.
     expect(run(['--transport', 'http', '--cors-origins', 'HTTPS://App.Example.com:443/']).http.corsOrigins).toEqual(['https://app.example.com']);

@@ -37,7 +37,8 @@ async function tokensFile(content: string): Promise<string> {
   return join(dir, 'tokens');
 }
 
-const clusterNames = (result: { structuredContent?: unknown }) => ((result.structuredContent as { clusters: { name: string }[] }).clusters ?? []).map((c) => c.name);
+const clusterNames = (result: { structuredContent?: unknown }) =>
+  ((result.structuredContent as { clusters: { name: string }[] }).clusters ?? []).map((c) => c.name);
 
 describe('impersonation (--impersonate)', () => {
   it('serves each session with the deps of its principal: user and groups from the tokens file', async () => {

@@ -16,13 +16,22 @@ afterEach(async () => {
 });
 
 /** POSTs `size` bytes to `path`, streaming; resolves with the status and headers of the answer (possibly before the body was all sent). */
-function postLarge(url: string, path: string, size: number, headers: Record<string, string> = {}): Promise<{ status: number; connection?: string; sentBytes: number }> {
+function postLarge(
+  url: string,
+  path: string,
+  size: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; connection?: string; sentBytes: number }> {
   return new Promise((resolve, reject) => {
     let sent = 0;
-    const req = httpRequest(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(size), ...headers } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode!, connection: res.headers.connection, sentBytes: sent });
-    });
+    const req = httpRequest(
+      `${url}${path}`,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(size), ...headers } },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, connection: res.headers.connection, sentBytes: sent });
+      },
+    );
     // The server may close the connection once it answered: a write error then is expected.
     req.on('error', (err) => (sent > 0 ? undefined : reject(err)));
     const chunk = Buffer.alloc(64 * 1024, 'x');
@@ -102,9 +111,21 @@ describe('concurrent tool calls', () => {
     const refused = await postMcp(url, call, { ...bearer(TOKEN_B), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Server busy: too many tool calls in progress, try again later' }, id: 7 });
+    expect(await refused.json()).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: 'Server busy: too many tool calls in progress, try again later' },
+      id: 7,
+    });
     // Other requests are not limited.
-    expect((await postMcp(url, { ...call, method: 'tools/list', params: {} }, { ...bearer(TOKEN_B), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' })).status).toBe(200);
+    expect(
+      (
+        await postMcp(
+          url,
+          { ...call, method: 'tools/list', params: {} },
+          { ...bearer(TOKEN_B), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+        )
+      ).status,
+    ).toBe(200);
 
     // Legacy SSE.
     const sse = await SseClient.connect(url, 5000, bearer(TOKEN_B));
@@ -151,7 +172,11 @@ describe('concurrent tool calls', () => {
     await waitFor(() => running.handle.sessionCount() === 0, 'the session to end');
     await request(url).get('/healthz').expect(200);
     const session = await openRawSession(url, TOKEN_B);
-    const res = await postMcp(url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_cluster_status', arguments: { name: 'x' } } }, { ...bearer(TOKEN_B), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });
+    const res = await postMcp(
+      url,
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_cluster_status', arguments: { name: 'x' } } },
+      { ...bearer(TOKEN_B), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    );
     expect(res.status).toBe(200);
     await res.text();
     slow.release();

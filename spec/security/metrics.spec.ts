@@ -20,7 +20,10 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 async function scrape(url: string, path = '/metrics', token: string | undefined = TOKEN_A): Promise<string> {
-  const res = await request(url).get(path).set(token ? bearer(token) : {}).expect(200);
+  const res = await request(url)
+    .get(path)
+    .set(token ? bearer(token) : {})
+    .expect(200);
   return res.text;
 }
 
@@ -34,7 +37,11 @@ describe('Prometheus metrics', () => {
     // A response is counted when the server has finished it, which may be just after the client read it.
     const after = await waitFor(async () => {
       const text = await scrape(url);
-      return sample(text, 'cnpg_mcp_http_requests_total', { route: 'other', method: 'GET', status: '404' }) - sample(before, 'cnpg_mcp_http_requests_total', { route: 'other', method: 'GET', status: '404' }) === 2 ? text : undefined;
+      return sample(text, 'cnpg_mcp_http_requests_total', { route: 'other', method: 'GET', status: '404' }) -
+        sample(before, 'cnpg_mcp_http_requests_total', { route: 'other', method: 'GET', status: '404' }) ===
+        2
+        ? text
+        : undefined;
     }, 'the requests to be counted');
     const delta = (name: string, labels: Record<string, string>) => sample(after!, name, labels) - sample(before, name, labels);
     expect(delta('cnpg_mcp_http_requests_total', { route: '/mcp', method: 'POST', status: '200' })).toBe(1);

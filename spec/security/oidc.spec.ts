@@ -38,7 +38,16 @@ describe('JWT bearer tokens (OIDC)', () => {
       tokens: [],
       auth: { oidc: { issuer: issuer.issuer, audience: [AUDIENCE], groupsClaim: 'groups' } },
       options: {
-        guards: (declared) => [...declared, { name: 'spy', handle: (req, _res, next) => (seen.push(principalOf(req)), next()) }],
+        guards: (declared) => [
+          ...declared,
+          {
+            name: 'spy',
+            handle: (req, _res, next) => {
+              seen.push(principalOf(req));
+              next();
+            },
+          },
+        ],
       },
     });
     const token = await issuer.sign({ sub: 'alice@example.com', groups: ['dba', 'system:masters'] });
@@ -55,7 +64,18 @@ describe('JWT bearer tokens (OIDC)', () => {
     const { url } = await startSecured({
       tokens: [],
       auth: { oidc: { issuer: issuer.issuer, audience: [AUDIENCE], groupsClaim: 'realm_access.roles', jwksUri: issuer.jwksUri } },
-      options: { guards: (declared) => [...declared, { name: 'spy', handle: (req, _res, next) => (seen.push(principalOf(req)), next()) }] },
+      options: {
+        guards: (declared) => [
+          ...declared,
+          {
+            name: 'spy',
+            handle: (req, _res, next) => {
+              seen.push(principalOf(req));
+              next();
+            },
+          },
+        ],
+      },
     });
     const token = await issuer.sign({ sub: 'bob', realm_access: { roles: ['readers'] } });
     expect(await status(url, token)).toBe(200);
@@ -73,7 +93,9 @@ describe('JWT bearer tokens (OIDC)', () => {
     ['naming a system: user', () => issuer.sign({ sub: 'system:admin' }), 'jwt_reserved_identity'],
   ])('refuses a JWT %s with the usual 401', async (_label, make, reason) => {
     const { url, audit } = await startWithOidc();
-    const res = await request(url).get('/metrics').set(bearer(await make()));
+    const res = await request(url)
+      .get('/metrics')
+      .set(bearer(await make()));
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: 'Unauthorized' }, id: null });
     expect(audit.of('auth_failure').map((r) => r.reason)).toEqual([reason]);

@@ -55,7 +55,11 @@ describe('Origin validation', () => {
     await request(url).get('/metrics').set(bearer(TOKEN_A)).set('origin', url).expect(200);
     // Same host, other port: another origin.
     const port = Number(new URL(url).port);
-    await request(url).get('/metrics').set(bearer(TOKEN_A)).set('origin', `http://127.0.0.1:${port + 1}`).expect(403);
+    await request(url)
+      .get('/metrics')
+      .set(bearer(TOKEN_A))
+      .set('origin', `http://127.0.0.1:${port + 1}`)
+      .expect(403);
   });
 
   it('checks Origin before authentication: a rebinding page learns nothing, not even 401', async () => {
@@ -69,7 +73,8 @@ describe('Host validation', () => {
   it('accepts only loopback names on a loopback bind', async () => {
     const { url } = await startSecured();
     const port = new URL(url).port;
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost']) await request(url).get('/metrics').set(bearer(TOKEN_A)).set('host', host).expect(200);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost'])
+      await request(url).get('/metrics').set(bearer(TOKEN_A)).set('host', host).expect(200);
     const res = await request(url).get('/metrics').set(bearer(TOKEN_A)).set('host', `rebound.evil.example.com:${port}`).expect(403);
     expect(res.body.error.message).toBe('Forbidden: Host not allowed');
   });
@@ -78,7 +83,12 @@ describe('Host validation', () => {
     const { url } = await appConfiguredFor('0.0.0.0');
     await request(url).get('/metrics').set(bearer(TOKEN_A)).set('host', 'mcp.internal.example.com').expect(200);
     await request(url).get('/metrics').set(bearer(TOKEN_A)).set('host', 'mcp.internal.example.com').set('origin', 'https://evil.example.com').expect(403);
-    await request(url).get('/metrics').set(bearer(TOKEN_A)).set('host', 'mcp.internal.example.com').set('origin', 'https://mcp.internal.example.com').expect(200);
+    await request(url)
+      .get('/metrics')
+      .set(bearer(TOKEN_A))
+      .set('host', 'mcp.internal.example.com')
+      .set('origin', 'https://mcp.internal.example.com')
+      .expect(200);
   });
 
   it('accepts only --allowed-hosts when given', async () => {
@@ -120,7 +130,12 @@ describe('CORS', () => {
       .set(bearer(TOKEN_A))
       .set('origin', APP_ORIGIN)
       .set('accept', 'application/json, text/event-stream')
-      .send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'web', version: '1' } } })
+      .send({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'web', version: '1' } },
+      })
       .expect(200);
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers['access-control-expose-headers']!.toLowerCase()).toContain('mcp-session-id');

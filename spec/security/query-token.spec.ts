@@ -32,7 +32,12 @@ describe('query-string tokens', () => {
     const res = await fetch(client.endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...bearer(TOKEN_A) },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'es', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'es', version: '1' } },
+      }),
     });
     expect(res.status).toBe(202);
     await request(url).get(`/metrics?token=${TOKEN_A}`).expect(200);

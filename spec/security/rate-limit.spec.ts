@@ -10,11 +10,16 @@ import { TOKEN_A, TOKEN_B, UNKNOWN_TOKEN, bearer, startSecured } from './support
 
 afterEach(() => stopAllServers());
 
-const get = (url: string, token?: string) => request(url).get('/metrics').set(token ? bearer(token) : {});
+const get = (url: string, token?: string) =>
+  request(url)
+    .get('/metrics')
+    .set(token ? bearer(token) : {});
 
 async function counter(name: string, labels: Record<string, string>): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const value = (metric?.values as { labels: Record<string, string>; value: number }[] | undefined)?.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  const value = (metric?.values as { labels: Record<string, string>; value: number }[] | undefined)?.find((v) =>
+    Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+  );
   return value?.value ?? 0;
 }
 

@@ -78,7 +78,11 @@ describe('token rotation through a mounted Secret', () => {
 
   it('keeps the last good tokens while the file cannot be read', async () => {
     const dir = await secret(`${TOKEN_A}\n`);
-    const { url, running } = await startSecured({ tokens: [], auth: { tokensFile: dir.path('tokens') }, options: { fileWatch: { fsEvents: false, pollMs: 50 } } });
+    const { url, running } = await startSecured({
+      tokens: [],
+      auth: { tokensFile: dir.path('tokens') },
+      options: { fileWatch: { fsEvents: false, pollMs: 50 } },
+    });
     await dir.remove();
     await running.handle.security.authenticator.tokenSource!.check();
     expect(await works(url, TOKEN_A)).toBe(true);

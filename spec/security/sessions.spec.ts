@@ -22,7 +22,11 @@ describe('session binding', () => {
     const session = await openRawSession(url, TOKEN_A);
     const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
     const stolen = await postMcp(url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { ...bearer(TOKEN_B), ...headers });
-    const unknown = await postMcp(url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { ...bearer(TOKEN_B), ...headers, 'mcp-session-id': '00000000-0000-4000-8000-000000000000' });
+    const unknown = await postMcp(
+      url,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      { ...bearer(TOKEN_B), ...headers, 'mcp-session-id': '00000000-0000-4000-8000-000000000000' },
+    );
     expect(stolen.status).toBe(404);
     expect(await stolen.json()).toEqual(await unknown.json());
     // GET (the stream) and DELETE are bound too: bob cannot listen in, nor end alice's session.
@@ -40,7 +44,11 @@ describe('session binding', () => {
     const alice = await SseClient.connect(url, 5000, bearer(TOKEN_A));
     closers.push(() => alice.close());
     const post = (sessionUrl: URL | string) =>
-      fetch(sessionUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TOKEN_B) }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+      fetch(sessionUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(TOKEN_B) },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
     const stolen = await post(alice.endpoint);
     const unknown = await post(`${url}/messages?sessionId=00000000-0000-4000-8000-000000000000`);
     expect(stolen.status).toBe(404);
@@ -77,7 +85,10 @@ describe('sessions per principal', () => {
     await openRawSession(url, TOKEN_B);
     expect(running.handle.sessionCount()).toBe(3);
     // Closing one frees the slot.
-    const del = await fetch(`${url}/mcp`, { method: 'DELETE', headers: { ...bearer(TOKEN_A), 'mcp-session-id': second, 'mcp-protocol-version': '2025-11-25' } });
+    const del = await fetch(`${url}/mcp`, {
+      method: 'DELETE',
+      headers: { ...bearer(TOKEN_A), 'mcp-session-id': second, 'mcp-protocol-version': '2025-11-25' },
+    });
     expect(del.status).toBe(200);
     await openRawSession(url, TOKEN_A);
   });

@@ -65,7 +65,12 @@ describe('HTTPS', () => {
     expect((await sse.initialize()).result).toBeDefined();
     // Health over HTTPS too, verified with the CA given explicitly.
     const status = await new Promise<number>((resolve, reject) =>
-      httpsRequest(`${url}/healthz`, { ca: ca.certPem }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject).end(),
+      httpsRequest(`${url}/healthz`, { ca: ca.certPem }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+        .on('error', reject)
+        .end(),
     );
     expect(status).toBe(200);
   });
@@ -86,7 +91,10 @@ describe('HTTPS', () => {
     expect(await servedSerial(running.port)).toBe(serial.replace(/^0+/, ''));
     const next = await ca.issueServerCert();
     await dir.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem });
-    await waitFor(async () => (await servedSerial(running.port)) === next.serialNumber.replace(/^0+/, ''), { what: 'the renewed certificate to be served', timeoutMs: 5000 });
+    await waitFor(async () => (await servedSerial(running.port)) === next.serialNumber.replace(/^0+/, ''), {
+      what: 'the renewed certificate to be served',
+      timeoutMs: 5000,
+    });
   });
 
   it('keeps the current certificate when the new files do not form a pair', async () => {
@@ -110,7 +118,15 @@ describe('HTTPS', () => {
       const { running } = await startTls(dir);
       const outcome = await new Promise<string>((resolve) => {
         const socket = tls.connect(
-          { host: '127.0.0.1', port: running.port, ca: ca.certPem, servername: 'localhost', minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
+          {
+            host: '127.0.0.1',
+            port: running.port,
+            ca: ca.certPem,
+            servername: 'localhost',
+            minVersion: 'TLSv1.1',
+            maxVersion: 'TLSv1.1',
+            ciphers: 'DEFAULT@SECLEVEL=0',
+          },
           () => {
             resolve(`connected with ${socket.getProtocol()}`);
             socket.end();

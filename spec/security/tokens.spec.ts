@@ -46,7 +46,16 @@ async function tokensFile(content: string): Promise<string> {
 describe('the tokens file format', () => {
   it('reads tokens, optional principal names and groups, and skips comments and blank lines', () => {
     const { entries, problems } = parseTokensFile(
-      ['# cnpg-mcp tokens (test only)', '', `${TOKEN_A}:alice:dba,oncall`, `  ${TOKEN_B}  `, 'short', `${TOKEN_A}x:bob`, `${TOKEN_B}y:system:serviceaccount:kube-system:admin`, `bad token here`].join('\n'),
+      [
+        '# cnpg-mcp tokens (test only)',
+        '',
+        `${TOKEN_A}:alice:dba,oncall`,
+        `  ${TOKEN_B}  `,
+        'short',
+        `${TOKEN_A}x:bob`,
+        `${TOKEN_B}y:system:serviceaccount:kube-system:admin`,
+        `bad token here`,
+      ].join('\n'),
     );
     expect(entries.map((e) => ({ user: e.principal.user, groups: e.principal.groups, id: e.principal.id }))).toEqual([
       { user: 'alice', groups: ['dba', 'oncall'], id: tokenFingerprint(TOKEN_A) },

@@ -15,14 +15,18 @@ afterEach(stopAllServers);
 describe('no usable token', () => {
   it('AUTH_TOKENS with only unusable entries refuses to start, naming every entry and its problem', async () => {
     const start = startSecured({ tokens: ['too-short', 'has spaces in it, which no bearer token may'] });
-    await expect(start).rejects.toThrow(/no usable bearer token in AUTH_TOKENS: AUTH_TOKENS entry 1: the token is shorter than 16 characters; AUTH_TOKENS entry 2: the token has characters a bearer token cannot have/);
+    await expect(start).rejects.toThrow(
+      /no usable bearer token in AUTH_TOKENS: AUTH_TOKENS entry 1: the token is shorter than 16 characters; AUTH_TOKENS entry 2: the token has characters a bearer token cannot have/,
+    );
     await expect(start).rejects.not.toThrow(/too-short/);
   });
 
   it('a tokens file with only unusable lines refuses to start, naming each line', async () => {
     const file = join(dir, 'bad-tokens');
     writeFileSync(file, '# comment\nshort\nname:with:too:many\n');
-    await expect(startSecured({ tokens: [], auth: { tokensFile: file } })).rejects.toThrow(/no usable bearer token in AUTH_TOKENS or .*bad-tokens: tokens file line 2: .*shorter than 16.*; tokens file line 3: too many ":"/);
+    await expect(startSecured({ tokens: [], auth: { tokensFile: file } })).rejects.toThrow(
+      /no usable bearer token in AUTH_TOKENS or .*bad-tokens: tokens file line 2: .*shorter than 16.*; tokens file line 3: too many ":"/,
+    );
   });
 
   it('an empty tokens file refuses to start too', async () => {

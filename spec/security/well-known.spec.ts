@@ -7,7 +7,12 @@ import { bearer, TOKEN_A, startSecured } from './support/server.js';
 
 afterEach(stopAllServers);
 
-const OAUTH_PATHS = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
+const OAUTH_PATHS = [
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/mcp',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+];
 
 describe('/.well-known/ with tokens and no OAuth metadata configured', () => {
   it.each(OAUTH_PATHS)('GET %s is 404 without credentials, not 401', async (path) => {

@@ -24,7 +24,13 @@ interface Run {
 
 /** Runs an already checked statement the way the tool does (src/sql/psql.ts), on the local server. */
 function runChecked(statement: CheckedStatement, o: { role?: QueryRole; timeoutMs?: number; maxRows?: number } = {}): Promise<Run> {
-  const inv = psqlInvocation(statement, { database: 'app', role: o.role ?? 'pg_read_all_data', timeoutMs: o.timeoutMs ?? 5000, maxRows: o.maxRows ?? 100, nullMarker: NULL });
+  const inv = psqlInvocation(statement, {
+    database: 'app',
+    role: o.role ?? 'pg_read_all_data',
+    timeoutMs: o.timeoutMs ?? 5000,
+    maxRows: o.maxRows ?? 100,
+    nullMarker: NULL,
+  });
   return new Promise((resolve) => {
     execFile(join(pg.binDir, 'psql'), inv.args, { env: { ...process.env, ...pg.env, ...inv.env }, encoding: 'utf8' }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -123,7 +129,7 @@ describe.skipIf(!pgBinDir)(`query_postgres read-only layers on a real PostgreSQL
       ['SELECT * FROM kept FOR UPDATE', /FOR UPDATE/],
       ['EXPLAIN ANALYZE DELETE FROM kept', /EXPLAIN of DELETE is refused/],
       ["COPY (SELECT 1) TO PROGRAM 'touch /tmp/cnpg-mcp-pwned'", /COPY is refused/],
-      ["DO $$ BEGIN DROP TABLE kept; END $$", /DO is refused/],
+      ['DO $$ BEGIN DROP TABLE kept; END $$', /DO is refused/],
       ['CALL some_procedure()', /CALL is refused/],
       ['VACUUM kept', /VACUUM/],
       ['CHECKPOINT', /CHECKPOINT is refused/],
@@ -231,6 +237,13 @@ describe('readCsv', () => {
     expect(t.rows).toEqual([]);
     expect(t.incomplete).toBe(true);
     const whole = readCsv(`a,b\n1,${NULL}\n2,""\n`, NULL);
-    expect(whole).toEqual({ columns: ['a', 'b'], rows: [['1', null], ['2', '']], incomplete: false });
+    expect(whole).toEqual({
+      columns: ['a', 'b'],
+      rows: [
+        ['1', null],
+        ['2', ''],
+      ],
+      incomplete: false,
+    });
   });
 });

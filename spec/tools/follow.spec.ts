@@ -23,10 +23,18 @@ describe('settled', () => {
 
 describe('followSentence', () => {
   it('done: what happened and how long it took', () => {
-    expect(followSentence({ complete: true, waited_seconds: 14, phase: 'Cluster in healthy state', current_primary: 'pg-2', ready_instances: 2, instances: 2 }, 'pg-2 is the primary')).toBe(' pg-2 is the primary after 14s.');
+    expect(
+      followSentence(
+        { complete: true, waited_seconds: 14, phase: 'Cluster in healthy state', current_primary: 'pg-2', ready_instances: 2, instances: 2 },
+        'pg-2 is the primary',
+      ),
+    ).toBe(' pg-2 is the primary after 14s.');
   });
   it('not done: where it stood, and not to repeat the call', () => {
-    const text = followSentence({ complete: false, waited_seconds: 300, phase: 'Switchover in progress', current_primary: 'pg-1', ready_instances: 1, instances: 2 }, 'unused');
+    const text = followSentence(
+      { complete: false, waited_seconds: 300, phase: 'Switchover in progress', current_primary: 'pg-1', ready_instances: 1, instances: 2 },
+      'unused',
+    );
     expect(text).toMatch(/Not finished after 300s \(Switchover in progress; primary pg-1; 1\/2 ready\)/);
     expect(text).toMatch(/Do not repeat the call/);
   });

@@ -24,7 +24,7 @@ describe('query_postgres registration', () => {
     try {
       const tool = (await conn.client.listTools()).tools.find((t) => t.name === 'query_postgres');
       expect(tool?.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-      await expect(JSON.stringify(tool, null, 2) + '\n').toMatchFileSnapshot('../mcp/__snapshots__/tools-list-allow-sql.json');
+      await expect(`${JSON.stringify(tool, null, 2)}\n`).toMatchFileSnapshot('../mcp/__snapshots__/tools-list-allow-sql.json');
     } finally {
       await conn.close();
     }
@@ -44,7 +44,7 @@ describe('query_postgres refusals', () => {
   // No kubeconfig in these deps: a refusal that reached Kubernetes would say "not configured".
   const refused: [string, RegExp][] = [
     ['COMMIT; DROP TABLE t', /2 statements/],
-    ["SELECT pg_terminate_backend(1)", /pg_terminate_backend\(\) is refused/],
+    ['SELECT pg_terminate_backend(1)', /pg_terminate_backend\(\) is refused/],
     ['\\! id', /does not parse/],
   ];
   for (const [sql, why] of refused) {

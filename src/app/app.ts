@@ -79,10 +79,18 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
   const logger = options.logger ?? deps.logger;
   checkImpersonation(deps, config.auth.impersonate);
   // First: it is what can fail (tokens file, audit log), before anything else holds resources.
-  const security = HttpSecurity.create(config, logger, { ...(options.auditSink ? { auditSink: options.auditSink } : {}), ...(options.fileWatch ? { fileWatch: options.fileWatch } : {}) });
+  const security = HttpSecurity.create(config, logger, {
+    ...(options.auditSink ? { auditSink: options.auditSink } : {}),
+    ...(options.fileWatch ? { fileWatch: options.fileWatch } : {}),
+  });
   let draining = false;
   const relay = config.redisUrl
-    ? new SessionRelay({ redisUrl: config.redisUrl, logger, keepaliveIntervalSec: config.keepaliveIntervalSec, ...(options.relayTimings ? { timings: options.relayTimings } : {}) })
+    ? new SessionRelay({
+        redisUrl: config.redisUrl,
+        logger,
+        keepaliveIntervalSec: config.keepaliveIntervalSec,
+        ...(options.relayTimings ? { timings: options.relayTimings } : {}),
+      })
     : undefined;
   const sessions = new SessionRegistry({
     maxSessions: config.maxSessions,
@@ -117,8 +125,14 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
         res.setHeader('X-Content-Type-Options', 'nosniff');
         next();
       },
-      forPathsUnder([ROUTES.live[1], ROUTES.ready], healthRoutes(probe, () => draining)),
-      forPathsUnder([ROUTES.wellKnown], wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken })),
+      forPathsUnder(
+        [ROUTES.live[1], ROUTES.ready],
+        healthRoutes(probe, () => draining),
+      ),
+      forPathsUnder(
+        [ROUTES.wellKnown],
+        wellKnownRoutes({ resourceUrl: config.auth.resourceUrl, issuer: config.auth.oidc?.issuer, allowQueryToken: config.auth.allowQueryToken }),
+      ),
     ]),
   );
   app.use(sequence(guards.map((guard) => guard.handle)));

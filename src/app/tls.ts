@@ -23,7 +23,13 @@ export function loadTls(files: TlsFiles): SecureContextOptions & { cert: Buffer;
 }
 
 /** Swaps in the new certificate and key whenever the files change and form a valid pair. */
-export function reloadTlsOnChange(server: Server, files: TlsFiles, initial: { cert: Buffer; key: Buffer }, logger: Logger, options: FileWatchOptions = {}): ContentWatcher {
+export function reloadTlsOnChange(
+  server: Server,
+  files: TlsFiles,
+  initial: { cert: Buffer; key: Buffer },
+  logger: Logger,
+  options: FileWatchOptions = {},
+): ContentWatcher {
   return watchContent(
     [files.certFile, files.keyFile],
     [initial.cert, initial.key],

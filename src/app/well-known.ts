@@ -40,7 +40,11 @@ export function wellKnownRoutes(settings: ResourceMetadataSettings): Router {
     res.set({ 'Cache-Control': 'max-age=300', 'Access-Control-Allow-Origin': '*' }).json(document);
   };
   const paths = new Set([ROUTES.resourceMetadata, new URL(resourceMetadataUrl(settings.resourceUrl)).pathname]);
-  for (const path of paths) router.route(path).get(serve).all(methodNotAllowed(['GET']));
+  for (const path of paths)
+    router
+      .route(path)
+      .get(serve)
+      .all(methodNotAllowed(['GET']));
   absent();
   return router;
 }

@@ -4,7 +4,7 @@
 // to the API. Read-your-writes: after this process writes an object, reads of that kind in
 // that namespace go to the API until the watch has delivered the write (or a short grace
 // period passes), so a tool never sees its own change missing.
-import { CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import { cacheReads, kubeApiRequests } from '../metrics.js';
 import { CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
@@ -111,9 +111,7 @@ export class WatchCache {
     const ref = { group: CNPG_GROUP, version: CNPG_VERSION, plural };
     const listFn = async () => {
       kubeApiRequests.inc({ verb: 'list' });
-      const result = namespace
-        ? await this.custom.listNamespacedCustomObject({ ...ref, namespace })
-        : await this.custom.listClusterCustomObject(ref);
+      const result = namespace ? await this.custom.listNamespacedCustomObject({ ...ref, namespace }) : await this.custom.listClusterCustomObject(ref);
       return result as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
     const watch = new ListWatch<KubernetesObject>(path, new Watch(this.kubeConfig), listFn as never, false);
@@ -145,10 +143,13 @@ export class WatchCache {
       failedAttempt = attempt;
       if (this.stopped || retryTimer) return;
       this.logger.debug({ kind, namespace, err: String((err as Error)?.message ?? err) }, 'watch interrupted; reading from the API meanwhile');
-      retryTimer = setTimeout(() => {
-        retryTimer = undefined;
-        start();
-      }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+      retryTimer = setTimeout(
+        () => {
+          retryTimer = undefined;
+          start();
+        },
+        Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)),
+      );
       retryTimer.unref();
     };
     watch.on('error', onError);

@@ -4,10 +4,9 @@
 import {
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   Log,
   PatchStrategy,
-  Watch,
   setHeaderOptions,
   type CoreV1Event,
   type V1Pod,
@@ -17,7 +16,7 @@ import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { kubeApiRequests } from '../metrics.js';
 import type { WatchCache } from './cache.js';
-import { CONFLICT_RETRY, retryOnConflict } from './conflicts.js';
+import { type CONFLICT_RETRY, retryOnConflict } from './conflicts.js';
 import { kube, KubeError, networkAdvice } from './errors.js';
 import { execInPod, type ExecOptions, type ExecResult } from './exec.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
@@ -116,11 +115,7 @@ export class CnpgClient {
   }
 
   /** Lists one namespace, or every namespace when `namespace` is undefined. */
-  async list<T extends CnpgObject = CnpgObject>(
-    kind: CnpgKind,
-    namespace: string | undefined,
-    labelSelector?: string,
-  ): Promise<T[]> {
+  async list<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string | undefined, labelSelector?: string): Promise<T[]> {
     const cached = labelSelector ? undefined : this.cache?.list<T>(kind, namespace);
     if (cached) return cached;
     const result = (await this.api('list', () =>
@@ -178,12 +173,24 @@ export class CnpgClient {
   }
 
   /** JSON merge patch of the main resource. For a read-modify-write use modify(). */
-  async patch<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<T> {
+  async patch<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<T> {
     return this.mergePatch<T>('object', kind, namespace, name, patch, options);
   }
 
   /** JSON merge patch of the status subresource (how `kubectl cnpg promote` requests a switchover). */
-  async patchStatus<T extends CnpgObject = CnpgObject>(kind: CnpgKind, namespace: string, name: string, patch: Record<string, unknown>, options?: WriteOptions): Promise<T> {
+  async patchStatus<T extends CnpgObject = CnpgObject>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<T> {
     return this.mergePatch<T>('status', kind, namespace, name, patch, options);
   }
 
@@ -197,9 +204,7 @@ export class CnpgClient {
   ): Promise<T> {
     const request = { ...this.ref(kind), namespace, name, body: patch, fieldManager: FIELD_MANAGER, ...dryRunParam(options) };
     const patched = (await this.api('patch', () =>
-      target === 'status'
-        ? this.custom.patchNamespacedCustomObjectStatus(request, mergePatch)
-        : this.custom.patchNamespacedCustomObject(request, mergePatch),
+      target === 'status' ? this.custom.patchNamespacedCustomObjectStatus(request, mergePatch) : this.custom.patchNamespacedCustomObject(request, mergePatch),
     ).catch((err) => {
       throw inNamespace(err, namespace);
     })) as T;
@@ -217,7 +222,13 @@ export class CnpgClient {
    * Watches one object until `until` returns a value, the signal aborts, or the deadline passes
    * (src/cnpg/wait.ts). Reaching the deadline is an outcome ({ done: false }), not an error.
    */
-  waitFor<T extends CnpgObject, R>(kind: CnpgKind, namespace: string, name: string, until: (obj: T) => R | undefined, opts: WaitOptions<T>): Promise<WaitOutcome<T, R>> {
+  waitFor<T extends CnpgObject, R>(
+    kind: CnpgKind,
+    namespace: string,
+    name: string,
+    until: (obj: T) => R | undefined,
+    opts: WaitOptions<T>,
+  ): Promise<WaitOutcome<T, R>> {
     const path = `/apis/${CNPG_GROUP}/${CNPG_VERSION}/namespaces/${namespace}/${CNPG_KINDS[kind].plural}`;
     return waitForObject(this.kubeConfig, path, name, () => this.get<T>(kind, namespace, name, { fresh: true }), until, opts);
   }
@@ -239,11 +250,7 @@ export class CnpgClient {
    * read ends when the piped body has been written out (waiting on the callback hung
    * get_cluster_logs on every real cluster, issue #11).
    */
-  async podLog(
-    namespace: string,
-    name: string,
-    opts: { container: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number },
-  ): Promise<string> {
+  async podLog(namespace: string, name: string, opts: { container: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number }): Promise<string> {
     const chunks: Buffer[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {

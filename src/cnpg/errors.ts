@@ -54,7 +54,7 @@ const NETWORK_REASONS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS failure: the server certificate is self-signed and not trusted',
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS failure: a self-signed certificate in the chain is not trusted',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS failure: the server certificate cannot be verified',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS failure: the server certificate\'s issuer is not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "TLS failure: the server certificate's issuer is not trusted",
   CERT_HAS_EXPIRED: 'TLS failure: the server certificate has expired',
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS failure: the server certificate is not valid for this host name',
   ERR_SSL_WRONG_VERSION_NUMBER: 'TLS failure: the server does not speak TLS on that port',

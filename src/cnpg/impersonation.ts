@@ -22,9 +22,10 @@ function withGroups(groups: string[]): Dispatcher.DispatcherComposeInterceptor {
     const flat: string[] = [];
     const headers = opts.headers;
     if (Array.isArray(headers)) flat.push(...(headers as string[]));
-    else if (headers) for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) flat.push(name, v);
-    }
+    else if (headers)
+      for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+        for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) flat.push(name, v);
+      }
     return dispatch({ ...opts, headers: [...flat, ...extra] }, handler);
   };
 }
@@ -48,7 +49,9 @@ class ImpersonatingKubeConfig extends KubeConfig {
    */
   override async applyToHTTPSOptions(opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0]): Promise<void> {
     await super.applyToHTTPSOptions(opts);
-    const headers = ((opts as { headers?: Record<string, string | string[]> }).headers ??= {});
+    const withHeaders = opts as { headers?: Record<string, string | string[]> };
+    withHeaders.headers ??= {};
+    const headers = withHeaders.headers;
     headers['Impersonate-User'] = this.identity.user;
     if (this.identity.groups.length) headers['Impersonate-Group'] = [...this.identity.groups];
   }

@@ -107,7 +107,8 @@ function whyNoAnswer(err: unknown): string {
   if (err instanceof KubeError) {
     if (err.kind === 'forbidden') return "the server's identity may not get pods/proxy (RBAC), so the instance manager cannot be asked";
     if (err.kind === 'timeout') return `the instance manager did not answer within ${PER_INSTANCE_MS / 1000}s`;
-    if (err.status === 503 || err.status === 502 || err.status === 500) return `the instance manager did not answer (HTTP ${err.status}): the pod is not running, or PostgreSQL is starting`;
+    if (err.status === 503 || err.status === 502 || err.status === 500)
+      return `the instance manager did not answer (HTTP ${err.status}): the pod is not running, or PostgreSQL is starting`;
     return `the instance manager did not answer${err.status ? ` (HTTP ${err.status})` : ''}: ${err.message}`;
   }
   return 'the instance manager answered with something that is not a status';
@@ -171,7 +172,12 @@ export function describeInstances(cluster: Cluster, answers: { pod: V1Pod; statu
   const instances = sorted.map(({ pod, status, error }): InstanceStatus => {
     const name = pod.metadata?.name ?? '';
     const base = { instance: name, ready: podReady(pod), node: pod.spec?.nodeName };
-    if (!status) return { ...base, role: pod.metadata?.labels?.['cnpg.io/instanceRole'] === 'primary' ? 'Primary (from its label)' : 'Unknown', error: whyNoAnswer(error) };
+    if (!status)
+      return {
+        ...base,
+        role: pod.metadata?.labels?.['cnpg.io/instanceRole'] === 'primary' ? 'Primary (from its label)' : 'Unknown',
+        error: whyNoAnswer(error),
+      };
     const lsn = status.isPrimary ? status.currentLsn : status.replayLsn;
     const row = status.isPrimary ? undefined : primary?.replicationInfo?.find((r) => r.applicationName === name);
     const replay = lsnBytes(status.replayLsn);
@@ -231,7 +237,9 @@ export function instanceTableRows(report: InstanceReport): { columns: string[]; 
   const columns = ['Instance', 'Role', 'Ready', 'Timeline', 'LSN', 'Replication', 'Lag', 'Pending restart', 'Node'];
   const rows = report.instances.map((i) => {
     const r = i.replication;
-    const lag = r ? [r.lag_bytes !== undefined ? bytes(r.lag_bytes) : undefined, r.replay_lag ? `replay ${r.replay_lag}` : undefined].filter(Boolean).join(', ') : '';
+    const lag = r
+      ? [r.lag_bytes !== undefined ? bytes(r.lag_bytes) : undefined, r.replay_lag ? `replay ${r.replay_lag}` : undefined].filter(Boolean).join(', ')
+      : '';
     return [
       i.instance,
       i.role,

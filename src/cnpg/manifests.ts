@@ -58,7 +58,10 @@ function clusterAffinity(input: ClusterInput): Record<string, unknown> | undefin
     ...(input.node_selector && Object.keys(input.node_selector).length ? { nodeSelector: input.node_selector } : {}),
     ...(input.tolerations?.length
       ? {
-          tolerations: input.tolerations.map(({ toleration_seconds, ...t }) => ({ ...t, ...(toleration_seconds !== undefined ? { tolerationSeconds: toleration_seconds } : {}) })),
+          tolerations: input.tolerations.map(({ toleration_seconds, ...t }) => ({
+            ...t,
+            ...(toleration_seconds !== undefined ? { tolerationSeconds: toleration_seconds } : {}),
+          })),
         }
       : {}),
   };
@@ -152,7 +155,11 @@ export function databaseObjectName(cluster: string, database: string): string {
 
 export function buildDatabase(input: DatabaseInput): Omit<CnpgObject, 'apiVersion' | 'kind'> {
   return {
-    metadata: { name: databaseObjectName(input.cluster, input.database), namespace: input.namespace, labels: { ...MANAGED_BY, 'cnpg.io/cluster': input.cluster } },
+    metadata: {
+      name: databaseObjectName(input.cluster, input.database),
+      namespace: input.namespace,
+      labels: { ...MANAGED_BY, 'cnpg.io/cluster': input.cluster },
+    },
     spec: {
       cluster: { name: input.cluster },
       name: input.database,

@@ -98,7 +98,11 @@ export function formatSummary(s: ClusterSummary): string {
   for (const [name, when] of Object.entries(s.certificate_expirations ?? {})) lines.push(`  certificate ${name} expires ${when}`);
   if (s.last_successful_backup) lines.push(`  last successful backup: ${s.last_successful_backup}`);
   if (s.parameters && Object.keys(s.parameters).length)
-    lines.push(`  parameters: ${Object.entries(s.parameters).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    lines.push(
+      `  parameters: ${Object.entries(s.parameters)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+    );
   if (s.managed_roles?.length) lines.push(`  managed roles: ${s.managed_roles.join(', ')}`);
   return lines.join('\n');
 }

@@ -101,4 +101,7 @@ export interface ClusterStatus {
 export type Cluster = CnpgObject<ClusterSpec, ClusterStatus>;
 
 /** A DatabaseRole (operator 1.30+): the role's fields inline in its spec, beside the cluster it is for. */
-export type DatabaseRoleObject = CnpgObject<ManagedRole & { cluster?: { name?: string }; databaseRoleReclaimPolicy?: string; [key: string]: unknown }, { applied?: boolean; message?: string }>;
+export type DatabaseRoleObject = CnpgObject<
+  ManagedRole & { cluster?: { name?: string }; databaseRoleReclaimPolicy?: string; [key: string]: unknown },
+  { applied?: boolean; message?: string }
+>;

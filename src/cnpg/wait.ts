@@ -4,7 +4,7 @@
 // resourceVersion seen (a fresh read when that version has expired: 410 Gone), until the state
 // is reached or the deadline passes. Reaching the deadline is an outcome, not an error: the
 // change was made and is not complete yet.
-import { ApiException, KubeConfig, Watch } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { classifyKubeError, KubeError } from './errors.js';
 import type { CnpgObject } from './types.js';
 
@@ -45,7 +45,9 @@ export async function waitForObject<T extends CnpgObject, R>(
 
   while (Date.now() < deadline) {
     if (opts.signal?.aborted) throw new KubeError('timeout', 'the request was cancelled');
-    const onVersion = (rv: string | undefined) => void (resourceVersion = rv ?? resourceVersion);
+    const onVersion = (rv: string | undefined) => {
+      resourceVersion = rv ?? resourceVersion;
+    };
     const segmentMs = Math.min(deadline - Date.now(), SEGMENT_SECONDS * 1000);
     const end = await watchSegment<T, R>(kubeConfig, path, name, resourceVersion, segmentMs, opts.signal, onVersion, (obj) => {
       onVersion(obj.metadata.resourceVersion);

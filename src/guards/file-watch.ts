@@ -30,7 +30,13 @@ export interface ContentWatcher {
  * that cannot be read at a check is skipped until it can (mid-swap, or removed: the last good
  * content stays in force).
  */
-export function watchContent(files: string[], initial: Buffer[], onChange: (contents: Buffer[]) => void, logger: Logger, options: FileWatchOptions = {}): ContentWatcher {
+export function watchContent(
+  files: string[],
+  initial: Buffer[],
+  onChange: (contents: Buffer[]) => void,
+  logger: Logger,
+  options: FileWatchOptions = {},
+): ContentWatcher {
   let last = hashOf(initial);
   let running: Promise<void> | undefined;
   let again = false;

@@ -14,7 +14,15 @@ export interface OidcSettings {
   groupsClaim: string;
 }
 
-export type JwtFailure = 'expired' | 'not_yet_valid' | 'bad_claims' | 'bad_signature' | 'unknown_key' | 'malformed' | 'issuer_unreachable' | 'reserved_identity';
+export type JwtFailure =
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_claims'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'malformed'
+  | 'issuer_unreachable'
+  | 'reserved_identity';
 
 export class JwtRejected extends Error {
   constructor(readonly reason: JwtFailure) {
@@ -42,7 +50,10 @@ export class OidcVerifier {
     private readonly logger: Logger,
   ) {
     // Allowed (a test issuer, a sidecar), but whoever sits on the path could serve their own keys.
-    for (const [setting, value] of [['issuer', settings.issuer], ['jwksUri', settings.jwksUri]] as const) {
+    for (const [setting, value] of [
+      ['issuer', settings.issuer],
+      ['jwksUri', settings.jwksUri],
+    ] as const) {
       if (value !== undefined && plainHttpBeyondLoopback(value)) {
         logger.warn({ [setting]: value }, 'OIDC keys fetched over plain http from another host: anyone on the path could sign tokens; use https');
       }

@@ -46,12 +46,22 @@ export class RateLimits {
     if (settings.redisUrl) {
       // Fails fast instead of queueing while disconnected: the insurance limiter answers then.
       this.redis = openRedis(settings.redisUrl, 'commands');
-      watchRedis([this.redis], logger, { down: 'redis unreachable: rate limits are per process until it is back', up: 'redis reachable again: rate limits are shared again' });
+      watchRedis([this.redis], logger, {
+        down: 'redis unreachable: rate limits are per process until it is back',
+        up: 'redis reachable again: rate limits are shared again',
+      });
     }
     const make = (keyPrefix: string, points: number, blockDuration = 0): RateLimiterAbstract => {
       const memory = new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SEC, blockDuration });
       if (!this.redis) return memory;
-      return new RateLimiterRedis({ storeClient: this.redis, keyPrefix: `cnpg-mcp:${keyPrefix}`, points, duration: WINDOW_SEC, blockDuration, insuranceLimiter: memory });
+      return new RateLimiterRedis({
+        storeClient: this.redis,
+        keyPrefix: `cnpg-mcp:${keyPrefix}`,
+        points,
+        duration: WINDOW_SEC,
+        blockDuration,
+        insuranceLimiter: memory,
+      });
     };
     if (settings.perPrincipalPerMinute > 0) this.principal = make('rl-principal', settings.perPrincipalPerMinute);
     this.failures = make('rl-authfail', settings.authFailuresPerMinute, BLOCK_SEC);
@@ -83,7 +93,8 @@ export class RateLimits {
 
   private async blockedState(address: string): Promise<Verdict> {
     const state = await this.failures.get(address).catch(() => null);
-    if (state && state.consumedPoints > this.settings.authFailuresPerMinute && state.msBeforeNext > 0) return { allowed: false, retryAfterSec: seconds(state.msBeforeNext) };
+    if (state && state.consumedPoints > this.settings.authFailuresPerMinute && state.msBeforeNext > 0)
+      return { allowed: false, retryAfterSec: seconds(state.msBeforeNext) };
     return ALLOWED;
   }
 

@@ -34,7 +34,11 @@ export class HttpSecurity {
       throw err;
     }
     const limits = new RateLimits(
-      { perPrincipalPerMinute: config.rateLimitPerMinute, authFailuresPerMinute: config.authFailuresPerMinute, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}) },
+      {
+        perPrincipalPerMinute: config.rateLimitPerMinute,
+        authFailuresPerMinute: config.authFailuresPerMinute,
+        ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      },
       logger,
     );
     return new HttpSecurity(authenticator, limits, audit);

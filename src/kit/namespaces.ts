@@ -20,10 +20,7 @@ export class NamespacePolicy {
 
   check(namespace: string): void {
     if (this.restricted && !this.allowed.includes(namespace)) {
-      throw new ToolError(
-        `namespace "${namespace}" is not allowed on this server`,
-        `Allowed namespaces: ${this.allowed.join(', ')}.`,
-      );
+      throw new ToolError(`namespace "${namespace}" is not allowed on this server`, `Allowed namespaces: ${this.allowed.join(', ')}.`);
     }
   }
 

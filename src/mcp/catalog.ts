@@ -3,7 +3,7 @@
 // tools/list then answers a precomputed value, and tools/call looks tools up by name: no schema
 // conversion or registration happens per session or per request.
 import type { Tool } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { closestName } from './did-you-mean.js';
 import type { ModeOptions } from '../kit/deps.js';
 import type { ToolDef } from '../kit/tool.js';
@@ -40,7 +40,10 @@ const catalogs = new WeakMap<readonly ToolDef[], Map<string, ToolCatalog>>();
 
 export function catalogFor(all: readonly ToolDef[], mode: ModeOptions): ToolCatalog {
   let byMode = catalogs.get(all);
-  if (!byMode) catalogs.set(all, (byMode = new Map()));
+  if (!byMode) {
+    byMode = new Map();
+    catalogs.set(all, byMode);
+  }
   const key = `${mode.readOnly}/${mode.disableDestructive}/${mode.allowSql === true}`;
   let catalog = byMode.get(key);
   if (!catalog) {

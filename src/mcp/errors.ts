@@ -33,9 +33,7 @@ const MEANINGS: Record<KubeErrorKind, string> = {
 export function describeError(err: unknown, action: string): string {
   if (err instanceof ToolError) return [`Cannot ${action}: ${err.message}`, err.hint].filter(Boolean).join('\n');
   if (err instanceof KubeError) {
-    const fields = err.causes
-      .filter((c) => c.field || c.message)
-      .map((c) => `- ${c.field ?? '(object)'}: ${c.message ?? c.reason ?? ''}`);
+    const fields = err.causes.filter((c) => c.field || c.message).map((c) => `- ${c.field ?? '(object)'}: ${c.message ?? c.reason ?? ''}`);
     const status = err.status ? ` (HTTP ${err.status})` : '';
     // With no Status body the message is only "HTTP <code>": say what the code means instead of repeating it.
     const said = err.status && err.message === `HTTP ${err.status}` ? MEANINGS[err.kind] : err.message;

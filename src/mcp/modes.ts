@@ -6,7 +6,8 @@ export type { ModeOptions };
 
 /** Why this mode refuses to return credentials, or undefined when it allows them. */
 export function credentialsRefusal(mode: ModeOptions): string | undefined {
-  if (mode.readOnly && !mode.readOnlyCredentials) return 'this server runs read-only (--read-only), which returns no credentials; --read-only-credentials allows it';
+  if (mode.readOnly && !mode.readOnlyCredentials)
+    return 'this server runs read-only (--read-only), which returns no credentials; --read-only-credentials allows it';
   return undefined;
 }
 

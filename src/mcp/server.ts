@@ -68,7 +68,10 @@ class CnpgServer extends Server {
       const args = (request.params as { arguments?: unknown } | undefined)?.arguments;
       if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
         const got = args === null ? 'null' : Array.isArray(args) ? 'an array' : `a ${typeof args}`;
-        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `tools/call arguments must be a JSON object of named arguments, not ${got}. Nothing was changed.`);
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          `tools/call arguments must be a JSON object of named arguments, not ${got}. Nothing was changed.`,
+        );
       }
       return wrapped(request, ctx);
     };

@@ -52,7 +52,8 @@ export function parseEnvelope(body: unknown): Envelope {
   const single = (body ?? undefined) as { id?: unknown } | undefined;
   const envelope: Envelope = {
     kind: jsonRpcKind(body),
-    method: !Array.isArray(body) && typeof (single as { method?: unknown } | undefined)?.method === 'string' ? (single as { method: string }).method : undefined,
+    method:
+      !Array.isArray(body) && typeof (single as { method?: unknown } | undefined)?.method === 'string' ? (single as { method: string }).method : undefined,
     replyId: isId(single?.id) ? single.id : null,
     onlyId: undefined,
     kinds: [],

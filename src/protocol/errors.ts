@@ -28,12 +28,10 @@ export const refuse = {
   notFound: (res: Response) => sendJsonRpcError(res, 404, -32000, 'Not found'),
   // -32001 and the wording match the SDK's own answer for an unknown session.
   sessionNotFound: (res: Response, id: JsonRpcId = null) => sendJsonRpcError(res, 404, -32001, 'Session not found', id),
-  methodNotAllowed: (res: Response, allow: readonly string[]) =>
-    sendJsonRpcError(res, 405, -32000, 'Method not allowed', null, { Allow: allow.join(', ') }),
+  methodNotAllowed: (res: Response, allow: readonly string[]) => sendJsonRpcError(res, 405, -32000, 'Method not allowed', null, { Allow: allow.join(', ') }),
   tooManySessions: (res: Response, id: JsonRpcId = null) =>
     sendJsonRpcError(res, 503, -32000, 'Server busy: too many open sessions, try again later', id, { 'Retry-After': '5' }),
-  shuttingDown: (res: Response, id: JsonRpcId = null) =>
-    sendJsonRpcError(res, 503, -32000, 'Server is shutting down', id, { Connection: 'close' }),
+  shuttingDown: (res: Response, id: JsonRpcId = null) => sendJsonRpcError(res, 503, -32000, 'Server is shutting down', id, { Connection: 'close' }),
   internal: (res: Response) => sendJsonRpcError(res, 500, -32603, 'Internal error'),
   // One body for every authentication failure (missing, empty, malformed, unknown, expired, …):
   // the answer must not help tell a wrong token from a missing one.

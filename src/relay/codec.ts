@@ -29,7 +29,20 @@ const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'mcp-protocol-versi
 
 // Response headers that describe one connection, not the answer (RFC 9110 §7.6.1), plus those the
 // forwarding replica's own HTTP stack writes for its connection.
-const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'content-length', 'date', 'set-cookie']);
+const CONNECTION_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'content-length',
+  'date',
+  'set-cookie',
+]);
 
 const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
 const headerMap = z.record(z.string().max(64), z.string().max(8192)).refine((h) => Object.keys(h).length <= 64, 'too many headers');

@@ -39,7 +39,18 @@ export interface ForwarderOptions {
   logger: Logger;
 }
 
-type Outcome = 'ok' | 'not_found' | 'unavailable' | 'timeout' | 'owner_failed' | 'owner_lost' | 'relay_lost' | 'client_gone' | 'slow_client' | 'draining' | 'shutdown';
+type Outcome =
+  | 'ok'
+  | 'not_found'
+  | 'unavailable'
+  | 'timeout'
+  | 'owner_failed'
+  | 'owner_lost'
+  | 'relay_lost'
+  | 'client_gone'
+  | 'slow_client'
+  | 'draining'
+  | 'shutdown';
 
 interface Outbound {
   owner: string;
@@ -73,7 +84,8 @@ export class RelayForwarder {
       const record = await directory.lookup(sessionId);
       // Another principal's session is not found, exactly as an unknown one (issue #5). A record
       // naming this replica is stale: the session would have been found locally.
-      if (record && record.principal === principal.key && record.kind === kind && record.replica !== replica && (await directory.isAlive(record.replica))) owner = record.replica;
+      if (record && record.principal === principal.key && record.kind === kind && record.replica !== replica && (await directory.isAlive(record.replica)))
+        owner = record.replica;
     } catch (err) {
       count('unavailable');
       this.options.logger.warn({ session: sessionId, err: String(err) }, 'cannot reach redis to relay a session request');

@@ -24,7 +24,7 @@ import type { Logger } from '../log.js';
 import { closeRedis, openRedis, watchRedis } from '../redis.js';
 import type { SessionForwarder } from '../sessions/context.js';
 import type { Session, SessionKind } from '../sessions/registry.js';
-import { RelayCodecError, decodeFrame, encodeFrame, type OwnerBound, type ReplyFrame } from './codec.js';
+import { RelayCodecError, decodeFrame, encodeFrame, type OwnerBound, type RelayFrame, type ReplyFrame } from './codec.js';
 import { SessionDirectory, replicaChannel, type DirectoryTimings } from './directory.js';
 import { RelayForwarder } from './forward.js';
 import { RelayOwner } from './owner.js';
@@ -110,7 +110,12 @@ export class SessionRelay implements SessionForwarder {
     const { logger } = this.options;
     // async: a frame the codec refuses becomes a rejection like any failed publish, never a throw.
     const publish = async (to: string, frame: OwnerBound | ReplyFrame) => this.commands.publish(replicaChannel(to), encodeFrame(frame));
-    this.owner = new RelayOwner({ target: bindings.target, reply: publish, maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, logger });
+    this.owner = new RelayOwner({
+      target: bindings.target,
+      reply: publish,
+      maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      logger,
+    });
     this.forwarder = new RelayForwarder({
       replica: this.replica,
       directory: this.directory,
@@ -174,18 +179,19 @@ export class SessionRelay implements SessionForwarder {
 
   /** After the sessions are closed (their records withdrawn): stops everything. Idempotent. */
   close(): Promise<void> {
-    return (this.closed ??= (async () => {
+    this.closed ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
       this.forwarder?.failAll('shutdown');
       this.owner?.close();
       await this.directory.retire();
       // QUIT only on a live connection: one that is reconnecting would queue it forever.
       await closeRedis([this.subscriber, this.commands]);
-    })());
+    })();
+    return this.closed;
   }
 
   private receive(message: Buffer): void {
-    let frame;
+    let frame: RelayFrame;
     try {
       frame = decodeFrame(message);
     } catch (err) {

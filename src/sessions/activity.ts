@@ -26,7 +26,10 @@ export class SessionActivity {
   received(message: JSONRPCMessage): void {
     this.lastActiveAt = this.now();
     const { id, method, params } = message as { id?: RequestId; method?: string; params?: { requestId?: RequestId } };
-    if (method !== undefined && id !== undefined) (this.open ??= new Set()).add(id);
+    if (method !== undefined && id !== undefined) {
+      this.open ??= new Set();
+      this.open.add(id);
+    }
     // A cancelled request gets no response (MCP spec, cancellation): stop waiting for one.
     else if (method === 'notifications/cancelled' && params?.requestId !== undefined) {
       this.settle(params.requestId);
@@ -49,7 +52,10 @@ export class SessionActivity {
   holdUntilAnswered(id: RequestId, release: () => void): void {
     const list = this.holds?.get(id);
     if (list) list.push(release);
-    else (this.holds ??= new Map()).set(id, [release]);
+    else {
+      this.holds ??= new Map();
+      this.holds.set(id, [release]);
+    }
   }
 
   /** The session ended: nothing it holds stays held. */

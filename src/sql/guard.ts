@@ -74,7 +74,17 @@ const DENIED_FUNCTIONS = new Set([
   'loread',
   'lowrite',
 ]);
-const DENIED_PREFIXES = ['lo_', 'dblink', 'pg_stat_reset', 'pg_stat_statements_reset', 'pg_replication_origin_', 'binary_upgrade_', 'pg_advisory', 'pg_try_advisory', 'pg_file_'];
+const DENIED_PREFIXES = [
+  'lo_',
+  'dblink',
+  'pg_stat_reset',
+  'pg_stat_statements_reset',
+  'pg_replication_origin_',
+  'binary_upgrade_',
+  'pg_advisory',
+  'pg_try_advisory',
+  'pg_file_',
+];
 /** query_to_xml runs SQL text; table/schema/database_to_xml read relations named by value, past the relation check. */
 const DENIED_PATTERN = /_to_xml/;
 
@@ -116,7 +126,8 @@ function checkTree(tree: Node): void {
       if (DENIED_RELATIONS.has(rel)) throw new SqlRefused(`${rel} is refused: it holds password hashes or credentials`);
     }
     // WITH d AS (DELETE … RETURNING *) SELECT …: the read-only transaction refuses it too.
-    if (WRITING_STATEMENTS.has(key)) throw new SqlRefused(`${statementName(key)} inside a SELECT (a data-modifying WITH) is refused; query_postgres only reads`);
+    if (WRITING_STATEMENTS.has(key))
+      throw new SqlRefused(`${statementName(key)} inside a SELECT (a data-modifying WITH) is refused; query_postgres only reads`);
     if (key === 'intoClause') throw new SqlRefused('SELECT … INTO creates a table; query_postgres only reads');
     if (key === 'lockingClause') throw new SqlRefused('SELECT … FOR UPDATE/SHARE takes row locks; query_postgres only reads');
   }
@@ -127,10 +138,11 @@ let parser: Promise<Parser> | undefined;
 
 /** Loaded on first use: the WebAssembly parser costs start-up time no other tool should pay (issue #13). */
 function loadParser(): Promise<Parser> {
-  return (parser ??= import('libpg-query').then(async (m) => {
+  parser ??= import('libpg-query').then(async (m) => {
     await m.loadModule();
     return m;
-  }));
+  });
+  return parser;
 }
 
 const MAX_SQL_BYTES = 100_000;
@@ -154,11 +166,17 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
   }
   const stmts = parsed.stmts ?? [];
   if (stmts.length === 0) throw new SqlRefused('the SQL holds no statement');
-  if (stmts.length > 1) throw new SqlRefused(`the SQL holds ${stmts.length} statements; query_postgres runs exactly one (separate statements are refused, so COMMIT; … cannot end the read-only transaction)`);
+  if (stmts.length > 1)
+    throw new SqlRefused(
+      `the SQL holds ${stmts.length} statements; query_postgres runs exactly one (separate statements are refused, so COMMIT; … cannot end the read-only transaction)`,
+    );
   const [{ stmt, stmt_location = 0, stmt_len = 0 }] = stmts as [(typeof stmts)[number]];
   const [type] = Object.keys(stmt);
   // Locations are byte offsets into the UTF-8 text; a length of 0 means "to the end".
-  const text = bytes.subarray(stmt_location, stmt_len ? stmt_location + stmt_len : undefined).toString('utf8').trim();
+  const text = bytes
+    .subarray(stmt_location, stmt_len ? stmt_location + stmt_len : undefined)
+    .toString('utf8')
+    .trim();
   if (type === 'SelectStmt') {
     checkTree(stmt);
     return { kind: 'select', text };
@@ -166,7 +184,8 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
   if (type === 'ExplainStmt') {
     const query = (stmt.ExplainStmt as { query?: Record<string, unknown> }).query ?? {};
     const inner = Object.keys(query)[0];
-    if (inner !== 'SelectStmt') throw new SqlRefused(`EXPLAIN of ${statementName(inner)} is refused: EXPLAIN ANALYZE would run it; only EXPLAIN of a SELECT is allowed`);
+    if (inner !== 'SelectStmt')
+      throw new SqlRefused(`EXPLAIN of ${statementName(inner)} is refused: EXPLAIN ANALYZE would run it; only EXPLAIN of a SELECT is allowed`);
     checkTree(query);
     return { kind: 'explain', text };
   }

@@ -30,7 +30,9 @@ function backupMethodFor(cluster: Cluster, requested: Method | undefined, plugin
   const plugins = (cluster.spec?.plugins as { name: string; enabled?: boolean }[] | undefined)?.filter((p) => p.enabled !== false).map((p) => p.name) ?? [];
   const configured = METHODS.filter((m) => (m === 'plugin' ? plugins.length > 0 : cluster.spec?.backup?.[m] !== undefined));
   const where = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
-  const supported = configured.length ? `It supports: ${configured.join(', ')}.` : 'Configure one of: ' + METHODS.map((m) => `${m} needs ${NEEDS[m]}`).join('; ') + '.';
+  const supported = configured.length
+    ? `It supports: ${configured.join(', ')}.`
+    : `Configure one of: ${METHODS.map((m) => `${m} needs ${NEEDS[m]}`).join('; ')}.`;
   const chosen = requested ?? configured[0];
   if (!chosen) throw new ToolError(`cluster ${where} has no backup configuration`, supported);
   if (!configured.includes(chosen)) throw new ToolError(`cluster ${where} is not configured for ${chosen} backups: that needs ${NEEDS[chosen]}`, supported);
@@ -43,7 +45,12 @@ const backupOptions = {
   method,
   target: z.enum(['primary', 'prefer-standby']).optional().describe('Where to take it; the cluster default when omitted.'),
   online: z.boolean().optional().describe('Hot backup (true) or cold (false; volumeSnapshot only).'),
-  plugin_name: z.string().max(253).regex(/^[a-z0-9.-]+$/, 'a plugin name such as barman-cloud.cloudnative-pg.io').optional().describe('Plugin name when method=plugin.'),
+  plugin_name: z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9.-]+$/, 'a plugin name such as barman-cloud.cloudnative-pg.io')
+    .optional()
+    .describe('Plugin name when method=plugin.'),
 };
 
 const backupShape = z.object({
@@ -125,7 +132,11 @@ export const createBackup = defineTool({
     const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
     const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
-    const name = input.backup_name ?? `${input.cluster_name}-${rfc3339().replace(/[-:TZ]/g, '').slice(0, 14)}`;
+    const name =
+      input.backup_name ??
+      `${input.cluster_name}-${rfc3339()
+        .replace(/[-:TZ]/g, '')
+        .slice(0, 14)}`;
     const manifest = buildBackup({ ...input, ...chosen, cluster: input.cluster_name, name, namespace });
     const data = await createObject(ctx, 'backup', namespace, manifest, input.dry_run, 'create backup');
     return { text: `${input.dry_run ? 'Would request' : 'Requested'} backup ${namespace}/${name} of cluster ${input.cluster_name} (${chosen.method}).`, data };
@@ -151,7 +162,9 @@ export const listScheduledBackups = defineTool({
   annotations: READ_ONLY,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    const items = (await ctx.cnpg().list<Scheduled>('scheduledBackup', namespace)).filter((b) => !input.cluster_name || b.spec?.cluster?.name === input.cluster_name);
+    const items = (await ctx.cnpg().list<Scheduled>('scheduledBackup', namespace)).filter(
+      (b) => !input.cluster_name || b.spec?.cluster?.name === input.cluster_name,
+    );
     const scheduled = items.map((b) => ({
       name: b.metadata.name,
       cluster: b.spec?.cluster?.name,
@@ -160,7 +173,9 @@ export const listScheduledBackups = defineTool({
       last_schedule_time: b.status?.lastScheduleTime,
       next_schedule_time: b.status?.nextScheduleTime,
     }));
-    const lines = scheduled.map((b) => `${b.name}: "${b.schedule}" for ${b.cluster}${b.suspended ? ' (suspended)' : ''}${b.next_schedule_time ? `, next ${b.next_schedule_time}` : ''}`);
+    const lines = scheduled.map(
+      (b) => `${b.name}: "${b.schedule}" for ${b.cluster}${b.suspended ? ' (suspended)' : ''}${b.next_schedule_time ? `, next ${b.next_schedule_time}` : ''}`,
+    );
     return { text: lines.length ? lines.join('\n') : `No scheduled backups in ${namespace}.`, data: { scheduled_backups: scheduled } };
   },
 });
@@ -190,14 +205,18 @@ export const createScheduledBackup = defineTool({
     const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
     const manifest = buildScheduledBackup({ ...input, ...chosen, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
     const data = await createObject(ctx, 'scheduledBackup', namespace, manifest, input.dry_run, 'create scheduled backup');
-    return { text: `${input.dry_run ? 'Would schedule' : 'Scheduled'} backups of ${input.cluster_name} as ${namespace}/${input.name} ("${input.schedule.trim()}").`, data };
+    return {
+      text: `${input.dry_run ? 'Would schedule' : 'Scheduled'} backups of ${input.cluster_name} as ${namespace}/${input.name} ("${input.schedule.trim()}").`,
+      data,
+    };
   },
 });
 
 export const deleteScheduledBackup = defineTool({
   name: 'delete_scheduled_backup',
   title: 'Delete a backup schedule',
-  description: 'Deletes a ScheduledBackup so no further backups are taken on its schedule. Existing backups are kept unless they are owned by it (backup_owner_reference=self).',
+  description:
+    'Deletes a ScheduledBackup so no further backups are taken on its schedule. Existing backups are kept unless they are owned by it (backup_owner_reference=self).',
   input: z.object({ name: s.k8sName, namespace: s.namespace, dry_run: s.dryRun }),
   output: changeOutput,
   annotations: DESTRUCTIVE,
@@ -210,6 +229,5 @@ export const deleteScheduledBackup = defineTool({
     };
   },
 });
-
 
 export const backupTools = [listBackups, getBackup, createBackup, listScheduledBackups, createScheduledBackup, deleteScheduledBackup];

@@ -30,9 +30,7 @@ export async function change(
 ) {
   const client = ctx.cnpg();
   const result =
-    target === 'status'
-      ? await client.patchStatus(kind, namespace, name, patch, { dryRun })
-      : await client.patch(kind, namespace, name, patch, { dryRun });
+    target === 'status' ? await client.patchStatus(kind, namespace, name, patch, { dryRun }) : await client.patch(kind, namespace, name, patch, { dryRun });
   return { name, namespace, action, dry_run: dryRun, changes: patch, result: tidyObject(result) };
 }
 

@@ -41,22 +41,24 @@ async function waitUntilReady(ctx: ToolContext, namespace: string, name: string,
   const started = Date.now();
   let step = 0;
   let shown = '';
-  const outcome = await ctx.cnpg().waitFor<Cluster, Cluster>(
-    'cluster',
-    namespace,
-    name,
-    (c) => (c.status?.phase === HEALTHY_PHASE && (c.status.readyInstances ?? 0) >= instances ? c : undefined),
-    {
-      timeoutMs: timeoutSec * 1000,
-      signal: ctx.signal,
-      onChange: (c) => {
-        const message = `${c.status?.readyInstances ?? 0}/${instances} ready; ${c.status?.phase ?? 'waiting for the operator'}`;
-        if (message === shown) return;
-        shown = message;
-        void ctx.progress(++step, undefined, message);
+  const outcome = await ctx
+    .cnpg()
+    .waitFor<Cluster, Cluster>(
+      'cluster',
+      namespace,
+      name,
+      (c) => (c.status?.phase === HEALTHY_PHASE && (c.status.readyInstances ?? 0) >= instances ? c : undefined),
+      {
+        timeoutMs: timeoutSec * 1000,
+        signal: ctx.signal,
+        onChange: (c) => {
+          const message = `${c.status?.readyInstances ?? 0}/${instances} ready; ${c.status?.phase ?? 'waiting for the operator'}`;
+          if (message === shown) return;
+          shown = message;
+          void ctx.progress(++step, undefined, message);
+        },
       },
-    },
-  );
+    );
   const cluster = outcome.done ? outcome.value : outcome.last;
   return {
     complete: outcome.done,
@@ -123,7 +125,10 @@ export const getClusterStatus = defineTool({
     format: s.format,
   }),
   output: clusterSummaryShape.extend({
-    instance_status: z.array(instanceStatusShape).optional().describe('Per instance, from its instance manager (/pg/status); an instance that did not answer has error set.'),
+    instance_status: z
+      .array(instanceStatusShape)
+      .optional()
+      .describe('Per instance, from its instance manager (/pg/status); an instance that did not answer has error set.'),
     wal_archiving: walArchivingShape.optional(),
     instance_status_error: z.string().optional().describe('Why no instance could be asked (e.g. listing pods was refused).'),
   }),
@@ -172,7 +177,12 @@ export const createCluster = defineTool({
     storage_class: k8sOrUndefined(),
     // A number, as a version is (issue #12: 17 used to be refused); no string form, as for every number.
     postgres_version: z.number().int().min(13).max(29).optional().describe('PostgreSQL major version, e.g. 17; the operator default when omitted.'),
-    image: z.string().max(500).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an image reference such as ghcr.io/cloudnative-pg/postgresql:17.5').optional().describe('Full operand image; wins over postgres_version.'),
+    image: z
+      .string()
+      .max(500)
+      .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an image reference such as ghcr.io/cloudnative-pg/postgresql:17.5')
+      .optional()
+      .describe('Full operand image; wins over postgres_version.'),
     database: s.pgIdentifier.optional().describe('Application database created by initdb (default app).'),
     owner: s.pgIdentifier.optional().describe('Owner role of that database (default: the database name).'),
     parameters: s.pgParameters.optional().describe('postgresql.conf parameters, e.g. {"max_connections":"200"}.'),
@@ -186,7 +196,10 @@ export const createCluster = defineTool({
         enable_pod_anti_affinity: z.boolean().optional().describe('Keep instances on different nodes (the operator default is true).'),
         topology_key: s.labelKeyName.optional().describe('Node label that defines "different" for anti-affinity, e.g. topology.kubernetes.io/zone.'),
         pod_anti_affinity_type: z.enum(['preferred', 'required']).optional().describe('required: an instance with no other node to go to stays Pending.'),
-        node_affinity: z.record(z.string(), z.unknown()).optional().describe('A Kubernetes NodeAffinity, as it is (requiredDuringSchedulingIgnoredDuringExecution, …).'),
+        node_affinity: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe('A Kubernetes NodeAffinity, as it is (requiredDuringSchedulingIgnoredDuringExecution, …).'),
       })
       .strict()
       .optional()
@@ -233,7 +246,10 @@ export const scaleCluster = defineTool({
     const { namespace } = ctx;
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
     const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
-    return { text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).${wait ? waitSentence(wait) : ''}`, data: { ...result, wait } };
+    return {
+      text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).${wait ? waitSentence(wait) : ''}`,
+      data: { ...result, wait },
+    };
   },
 });
 
@@ -254,7 +270,10 @@ export const resizeCluster = defineTool({
     const current = cluster.spec?.storage?.size;
     const [from, to] = [current && quantityBytes(current), quantityBytes(input.storage_size)];
     if (from && to !== undefined && to < from) {
-      throw new ToolError(`${namespace}/${input.name} has ${current} volumes and volumes cannot shrink: ${input.storage_size} is smaller`, `Give a size of at least ${current}; to use less space, create a new cluster and move the data.`);
+      throw new ToolError(
+        `${namespace}/${input.name} has ${current} volumes and volumes cannot shrink: ${input.storage_size} is smaller`,
+        `Give a size of at least ${current}; to use less space, create a new cluster and move the data.`,
+      );
     }
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { storage: { size: input.storage_size } } }, input.dry_run, 'resize');
     return { text: `${input.dry_run ? 'Would resize' : 'Resized'} ${namespace}/${input.name} storage to ${input.storage_size}.`, data: result };
@@ -279,8 +298,18 @@ export const updateParameters = defineTool({
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    const result = await change(ctx, 'cluster', namespace, input.name, { spec: { postgresql: { parameters: input.parameters } } }, input.dry_run, 'update parameters');
-    const list = Object.entries(input.parameters).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`)).join(', ');
+    const result = await change(
+      ctx,
+      'cluster',
+      namespace,
+      input.name,
+      { spec: { postgresql: { parameters: input.parameters } } },
+      input.dry_run,
+      'update parameters',
+    );
+    const list = Object.entries(input.parameters)
+      .map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`))
+      .join(', ');
     return { text: `${input.dry_run ? 'Would set' : 'Set'} ${list} on ${namespace}/${input.name}.`, data: result };
   },
 });
@@ -302,7 +331,10 @@ export const deleteCluster = defineTool({
   async handler(input, ctx) {
     const { namespace } = ctx;
     if (!input.confirm_deletion && !input.dry_run) {
-      throw new ToolError(`deleting ${namespace}/${input.name} needs confirm_deletion=true`, 'Ask the user to confirm: the cluster and its data will be deleted.');
+      throw new ToolError(
+        `deleting ${namespace}/${input.name} needs confirm_deletion=true`,
+        'Ask the user to confirm: the cluster and its data will be deleted.',
+      );
     }
     await ctx.cnpg().get('cluster', namespace, input.name); // a clear 404 before anything else
     await ctx.cnpg().delete('cluster', namespace, input.name, { dryRun: input.dry_run });

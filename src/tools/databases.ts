@@ -33,7 +33,10 @@ async function findDatabase(ctx: ToolContext, namespace: string, cluster: string
   const all = await databasesOf(ctx, namespace, cluster);
   const found = all.find((d) => d.spec?.name === database);
   if (!found) {
-    throw new ToolError(`no Database object for "${database}" on cluster ${namespace}/${cluster}`, `Managed databases: ${all.map((d) => d.spec?.name).join(', ') || 'none'}.`);
+    throw new ToolError(
+      `no Database object for "${database}" on cluster ${namespace}/${cluster}`,
+      `Managed databases: ${all.map((d) => d.spec?.name).join(', ') || 'none'}.`,
+    );
   }
   return found;
 }
@@ -56,7 +59,10 @@ export const listDatabases = defineTool({
       applied: d.status?.applied,
       message: d.status?.message,
     }));
-    const lines = databases.map((d) => `${d.database} (owner ${d.owner}, ${d.ensure}, reclaim ${d.reclaim_policy})${d.applied === undefined ? ' — not applied yet' : d.applied ? ' — applied' : ` — failed: ${d.message ?? ''}`}`);
+    const lines = databases.map(
+      (d) =>
+        `${d.database} (owner ${d.owner}, ${d.ensure}, reclaim ${d.reclaim_policy})${d.applied === undefined ? ' — not applied yet' : d.applied ? ' — applied' : ` — failed: ${d.message ?? ''}`}`,
+    );
     return { text: lines.length ? lines.join('\n') : `No Database objects for cluster ${input.cluster_name}.`, data: { databases } };
   },
 });
@@ -73,8 +79,18 @@ export const createDatabase = defineTool({
     reclaim_policy: reclaimPolicy.default('retain'),
     extensions: z.array(s.pgIdentifier).max(50).optional(),
     schemas: z.array(s.pgIdentifier).max(50).optional(),
-    encoding: z.string().max(30).regex(/^[A-Za-z0-9_-]+$/, 'an encoding name such as UTF8 or LATIN1').optional().describe('Character set (CREATE DATABASE ENCODING), e.g. UTF8; fixed once created.'),
-    locale: z.string().max(100).regex(/^[A-Za-z0-9_.@-]+$/, 'a locale name such as C, C.UTF-8 or en_US.UTF-8').optional().describe('Collation and character classes (CREATE DATABASE LOCALE), e.g. en_US.UTF-8; fixed once created.'),
+    encoding: z
+      .string()
+      .max(30)
+      .regex(/^[A-Za-z0-9_-]+$/, 'an encoding name such as UTF8 or LATIN1')
+      .optional()
+      .describe('Character set (CREATE DATABASE ENCODING), e.g. UTF8; fixed once created.'),
+    locale: z
+      .string()
+      .max(100)
+      .regex(/^[A-Za-z0-9_.@-]+$/, 'a locale name such as C, C.UTF-8 or en_US.UTF-8')
+      .optional()
+      .describe('Collation and character classes (CREATE DATABASE LOCALE), e.g. en_US.UTF-8; fixed once created.'),
     template: s.pgIdentifier.optional().describe('Database to copy (CREATE DATABASE TEMPLATE); template0 when encoding or locale differ from template1.'),
     dry_run: s.dryRun,
   }),
@@ -85,7 +101,10 @@ export const createDatabase = defineTool({
     await ctx.cnpg().get('cluster', namespace, input.cluster_name);
     const manifest = buildDatabase({ ...input, namespace, cluster: input.cluster_name, database: input.database_name });
     const data = await createObject(ctx, 'database', namespace, manifest, input.dry_run, 'create database');
-    return { text: `${input.dry_run ? 'Would create' : 'Created'} database ${input.database_name} (owner ${input.owner}) on ${namespace}/${input.cluster_name}.`, data };
+    return {
+      text: `${input.dry_run ? 'Would create' : 'Created'} database ${input.database_name} (owner ${input.owner}) on ${namespace}/${input.cluster_name}.`,
+      data,
+    };
   },
 });
 
@@ -131,7 +150,8 @@ export const deleteDatabase = defineTool({
   async handler(input, ctx) {
     const { namespace } = ctx;
     const db = await findDatabase(ctx, namespace, input.cluster_name, input.database_name);
-    if (input.drop) await change(ctx, 'database', namespace, db.metadata.name, { spec: { databaseReclaimPolicy: 'delete' } }, input.dry_run, 'set reclaim policy');
+    if (input.drop)
+      await change(ctx, 'database', namespace, db.metadata.name, { spec: { databaseReclaimPolicy: 'delete' } }, input.dry_run, 'set reclaim policy');
     await ctx.cnpg().delete('database', namespace, db.metadata.name, { dryRun: input.dry_run });
     const policy = input.drop ? 'delete' : (db.spec?.databaseReclaimPolicy ?? 'retain');
     return {

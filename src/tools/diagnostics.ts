@@ -60,8 +60,19 @@ export const getLogs = defineTool({
     namespace: s.namespace,
     instance: s.k8sName.optional().describe('One instance (pod) name; all instances when omitted.'),
     tail_lines: z.number().int().min(1).max(5000).default(100),
-    since_seconds: z.number().int().min(1).max(7 * 86400).optional(),
-    max_bytes: z.number().int().min(1024).max(MAX_LOG_BYTES).default(64 * 1024).describe('Most bytes read per instance.'),
+    since_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86400)
+      .optional(),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(MAX_LOG_BYTES)
+      .default(64 * 1024)
+      .describe('Most bytes read per instance.'),
   }),
   output: z.object({ logs: z.array(z.object({ instance: z.string(), role: z.string().optional(), text: z.string() })) }),
   annotations: READ_ONLY,
@@ -71,10 +82,18 @@ export const getLogs = defineTool({
     const pods = (await ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${input.name}`)).filter(
       (p) => p.metadata?.labels?.[INSTANCE_ROLE_LABEL] && (!input.instance || p.metadata?.name === input.instance),
     );
-    if (!pods.length) throw new ToolError(`no instance pods of ${namespace}/${input.name}${input.instance ? ` named ${input.instance}` : ''} exist`, 'Check get_cluster_status: the cluster may be hibernated or still being created.');
+    if (!pods.length)
+      throw new ToolError(
+        `no instance pods of ${namespace}/${input.name}${input.instance ? ` named ${input.instance}` : ''} exist`,
+        'Check get_cluster_status: the cluster may be hibernated or still being created.',
+      );
     const opts = { container: 'postgres', tailLines: input.tail_lines, sinceSeconds: input.since_seconds, limitBytes: input.max_bytes };
     const logs = await Promise.all(
-      pods.map(async (p) => ({ instance: p.metadata!.name!, role: p.metadata?.labels?.[INSTANCE_ROLE_LABEL], text: await ctx.cnpg().podLog(namespace, p.metadata!.name!, opts) })),
+      pods.map(async (p) => ({
+        instance: p.metadata!.name!,
+        role: p.metadata?.labels?.[INSTANCE_ROLE_LABEL],
+        text: await ctx.cnpg().podLog(namespace, p.metadata!.name!, opts),
+      })),
     );
     return { text: logs.map((l) => `=== ${l.instance} (${l.role ?? '?'}) ===\n${l.text}`).join('\n'), data: { logs } };
   },
@@ -97,14 +116,20 @@ export const getConnectionInfo = defineTool({
   }),
   annotations: READ_ONLY,
   async handler(input, ctx) {
-    if (input.include_credentials && ctx.credentialsRefusal) throw new ToolError(`include_credentials=true is refused: ${ctx.credentialsRefusal}`, 'Call it without include_credentials: the answer names the Secret that holds them.');
+    if (input.include_credentials && ctx.credentialsRefusal)
+      throw new ToolError(
+        `include_credentials=true is refused: ${ctx.credentialsRefusal}`,
+        'Call it without include_credentials: the answer names the Secret that holds them.',
+      );
     const { namespace } = ctx;
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const fqdn = (svc: string) => `${svc}.${namespace}.svc`;
     const services = { read_write: fqdn(`${input.name}-rw`), read_only: fqdn(`${input.name}-ro`), read: fqdn(`${input.name}-r`) };
     const database = cluster.spec?.bootstrap?.initdb?.database ?? 'app';
     const superuser = cluster.spec?.enableSuperuserAccess === true ? `${input.name}-superuser` : undefined;
-    const data = { services, port: 5432, database, app_secret: `${input.name}-app`, superuser_secret: superuser } as Record<string, unknown> & { credentials?: { username: string; password: string; uri?: string } };
+    const data = { services, port: 5432, database, app_secret: `${input.name}-app`, superuser_secret: superuser } as Record<string, unknown> & {
+      credentials?: { username: string; password: string; uri?: string };
+    };
     if (input.include_credentials) {
       const secret = await ctx.cnpg().getSecret(namespace, `${input.name}-app`);
       const field = (k: string) => (secret.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : '');
@@ -113,7 +138,9 @@ export const getConnectionInfo = defineTool({
     const text = [
       `read-write: ${services.read_write}:5432   read-only: ${services.read_only}:5432   any: ${services.read}:5432`,
       `database: ${database}; credentials in Secret ${namespace}/${input.name}-app${superuser ? `; superuser in ${superuser}` : ''}`,
-      data.credentials ? `username: ${data.credentials.username} (password included in the structured result)` : 'Credentials not included (include_credentials=false).',
+      data.credentials
+        ? `username: ${data.credentials.username} (password included in the structured result)`
+        : 'Credentials not included (include_credentials=false).',
     ].join('\n');
     return { text, data: data as never };
   },

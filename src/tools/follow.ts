@@ -31,7 +31,13 @@ export function settled(c: Cluster): boolean {
   return c.status?.phase === HEALTHY_PHASE && (c.status.readyInstances ?? 0) >= (c.spec?.instances ?? 0);
 }
 
-export async function followCluster(ctx: ToolContext, namespace: string, name: string, done: (c: Cluster) => boolean, timeoutSec: number): Promise<FollowReport> {
+export async function followCluster(
+  ctx: ToolContext,
+  namespace: string,
+  name: string,
+  done: (c: Cluster) => boolean,
+  timeoutSec: number,
+): Promise<FollowReport> {
   const started = Date.now();
   let step = 0;
   let shown = '';

@@ -46,18 +46,32 @@ async function switchoverRefusal(ctx: ToolContext, cluster: Cluster, instance: s
   const { currentPrimary, targetPrimary, phase } = cluster.status ?? {};
   const where = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
   if (instance === currentPrimary) return new ToolError(`${instance} is already the primary of ${where}`);
-  if (instance === targetPrimary) return new ToolError(`${instance} is already the target primary of ${where}: a switchover to it was requested`, 'Follow it with get_cluster_status.');
-  if (!currentPrimary) return new ToolError(`${where} has no primary yet (phase: ${phase ?? 'not reconciled'})`, 'Wait until get_cluster_status shows it healthy.');
+  if (instance === targetPrimary)
+    return new ToolError(`${instance} is already the target primary of ${where}: a switchover to it was requested`, 'Follow it with get_cluster_status.');
+  if (!currentPrimary)
+    return new ToolError(`${where} has no primary yet (phase: ${phase ?? 'not reconciled'})`, 'Wait until get_cluster_status shows it healthy.');
   if (phase === SWITCHOVER_PHASE || (targetPrimary && targetPrimary !== currentPrimary)) {
-    return new ToolError(`a switchover of ${where} to ${targetPrimary ?? 'another instance'} is already in progress`, 'Wait until it completes (get_cluster_status), then try again.');
+    return new ToolError(
+      `a switchover of ${where} to ${targetPrimary ?? 'another instance'} is already in progress`,
+      'Wait until it completes (get_cluster_status), then try again.',
+    );
   }
   const pods = await ctx.cnpg().listPods(cluster.metadata.namespace!, `${CLUSTER_LABEL}=${cluster.metadata.name}`);
   const pod = pods.find((p) => p.metadata?.name === instance);
   if (!pod) {
-    const list = pods.map((p) => p.metadata?.name).filter(Boolean).sort().join(', ') || 'none';
+    const list =
+      pods
+        .map((p) => p.metadata?.name)
+        .filter(Boolean)
+        .sort()
+        .join(', ') || 'none';
     return new ToolError(`${instance} has no pod in cluster ${where}`, `Its instance pods: ${list}.`);
   }
-  if (!podReady(pod)) return new ToolError(`the pod of ${instance} is not ready (phase: ${pod.status?.phase ?? 'unknown'})`, 'Promote a ready replica: get_cluster_status lists the instances.');
+  if (!podReady(pod))
+    return new ToolError(
+      `the pod of ${instance} is not ready (phase: ${pod.status?.phase ?? 'unknown'})`,
+      'Promote a ready replica: get_cluster_status lists the instances.',
+    );
   return undefined;
 }
 
@@ -84,7 +98,14 @@ export const promoteInstance = defineTool({
       async (cluster) => {
         const refusal = await switchoverRefusal(ctx, cluster, input.instance);
         if (refusal) throw refusal;
-        return { status: { targetPrimary: input.instance, targetPrimaryTimestamp: rfc3339(), phase: SWITCHOVER_PHASE, phaseReason: `Switching over to ${input.instance}` } };
+        return {
+          status: {
+            targetPrimary: input.instance,
+            targetPrimaryTimestamp: rfc3339(),
+            phase: SWITCHOVER_PHASE,
+            phaseReason: `Switching over to ${input.instance}`,
+          },
+        };
       },
       input.dry_run,
       'promote',
@@ -93,7 +114,13 @@ export const promoteInstance = defineTool({
     // Complete when the operator has made it the primary and the cluster is healthy again.
     const wait =
       input.wait && !input.dry_run
-        ? await followCluster(ctx, namespace, input.name, (c) => c.status?.currentPrimary === input.instance && c.status.targetPrimary === input.instance && settled(c), input.timeout)
+        ? await followCluster(
+            ctx,
+            namespace,
+            input.name,
+            (c) => c.status?.currentPrimary === input.instance && c.status.targetPrimary === input.instance && settled(c),
+            input.timeout,
+          )
         : undefined;
     const verb = input.dry_run ? 'Would request' : 'Requested';
     const tail = input.dry_run ? '' : followSentence(wait, `${input.instance} is the primary and every instance is ready`);
@@ -179,7 +206,9 @@ export const hibernateCluster = defineTool({
     const hibernated = (c: Cluster) => c.status?.conditions?.some((k) => k.type === HIBERNATION_CONDITION && k.status === 'True') === true;
     const done = input.hibernation === 'on' ? hibernated : (c: Cluster) => !c.status?.conditions?.some((k) => k.type === HIBERNATION_CONDITION) && settled(c);
     const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, done, input.timeout) : undefined;
-    const tail = input.dry_run ? '' : followSentence(wait, input.hibernation === 'on' ? 'Hibernated (every pod gone, volumes kept)' : 'Awake: every instance is ready');
+    const tail = input.dry_run
+      ? ''
+      : followSentence(wait, input.hibernation === 'on' ? 'Hibernated (every pod gone, volumes kept)' : 'Awake: every instance is ready');
     return { text: `${input.dry_run ? 'Would' : 'Asked the operator to'} ${what} ${namespace}/${input.name}.${tail}`, data: { ...result, wait } };
   },
 });
@@ -194,7 +223,11 @@ export const fenceInstances = defineTool({
     name: s.clusterName,
     namespace: s.namespace,
     action: z.enum(['fence', 'unfence']),
-    instances: z.array(z.union([instanceName, z.literal('*')])).min(1).max(20).describe("Instance names, or ['*'] for every instance."),
+    instances: z
+      .array(z.union([instanceName, z.literal('*')]))
+      .min(1)
+      .max(20)
+      .describe("Instance names, or ['*'] for every instance."),
     dry_run: s.dryRun,
   }),
   output: changeOutput,
@@ -209,7 +242,10 @@ export const fenceInstances = defineTool({
       input.name,
       (cluster) => {
         const current = new Set(fencedInstances(cluster));
-        const next = input.action === 'fence' ? new Set([...current, ...input.instances]) : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
+        const next =
+          input.action === 'fence'
+            ? new Set([...current, ...input.instances])
+            : new Set([...current].filter((i) => !input.instances.includes(i) && !input.instances.includes('*')));
         value = next.size ? JSON.stringify([...next].sort()) : null;
         return { metadata: { annotations: { [FENCED_ANNOTATION]: value } } };
       },

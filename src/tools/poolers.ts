@@ -41,7 +41,9 @@ export const listPoolers = defineTool({
       pool_mode: p.spec?.pgbouncer?.poolMode,
       paused: p.spec?.pgbouncer?.paused === true,
     }));
-    const lines = poolers.map((p) => `${p.name} → ${p.cluster} (${p.type}, ${p.pool_mode ?? 'session'}, ${p.instances ?? 1} instance(s))${p.paused ? ' paused' : ''}`);
+    const lines = poolers.map(
+      (p) => `${p.name} → ${p.cluster} (${p.type}, ${p.pool_mode ?? 'session'}, ${p.instances ?? 1} instance(s))${p.paused ? ' paused' : ''}`,
+    );
     return { text: lines.length ? lines.join('\n') : `No poolers in ${namespace}.`, data: { poolers } };
   },
 });
@@ -59,7 +61,10 @@ export const createPooler = defineTool({
     type: z.enum(['rw', 'ro', 'r']).default('rw'),
     instances: z.number().int().min(1).max(10).default(1),
     pool_mode: z.enum(['session', 'transaction']).default('session'),
-    parameters: z.record(z.string().regex(/^[a-z_]+$/, 'PgBouncer parameter names are lowercase'), s.oneLine(200)).optional().describe('pgbouncer.ini parameters, e.g. {"max_client_conn":"1000"}.'),
+    parameters: z
+      .record(z.string().regex(/^[a-z_]+$/, 'PgBouncer parameter names are lowercase'), s.oneLine(200))
+      .optional()
+      .describe('pgbouncer.ini parameters, e.g. {"max_client_conn":"1000"}.'),
     dry_run: s.dryRun,
   }),
   output: changeOutput,
@@ -70,7 +75,10 @@ export const createPooler = defineTool({
     const name = input.name ?? `${input.cluster_name}-pooler-${input.type}`;
     const manifest = buildPooler({ ...input, name, namespace, cluster: input.cluster_name });
     const data = await createObject(ctx, 'pooler', namespace, manifest, input.dry_run, 'create pooler');
-    return { text: `${input.dry_run ? 'Would create' : 'Created'} pooler ${namespace}/${name} (${input.type}, ${input.pool_mode}) for ${input.cluster_name}.`, data };
+    return {
+      text: `${input.dry_run ? 'Would create' : 'Created'} pooler ${namespace}/${name} (${input.type}, ${input.pool_mode}) for ${input.cluster_name}.`,
+      data,
+    };
   },
 });
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { buildRoleSecret, generatePassword, roleFields, roleSecretName, type RoleAttributes } from '../cnpg/manifests.js';
 import { KubeError } from '../cnpg/errors.js';
-import { ROLE_ATTRIBUTES, type Cluster, type DatabaseRoleObject, type ManagedRole } from '../cnpg/types.js';
+import type { ROLE_ATTRIBUTES, Cluster, DatabaseRoleObject, ManagedRole } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
 import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
 import { change, modifyObject } from './change.js';
@@ -36,7 +36,9 @@ const roleShape = z.object({
   in_roles: z.array(z.string()),
   password_secret: z.string().optional(),
   status: z.string().optional(),
-  source: z.enum(['managed', 'DatabaseRole']).describe("'managed': in the Cluster's spec.managed.roles; 'DatabaseRole': its own DatabaseRole object (operator 1.30+)."),
+  source: z
+    .enum(['managed', 'DatabaseRole'])
+    .describe("'managed': in the Cluster's spec.managed.roles; 'DatabaseRole': its own DatabaseRole object (operator 1.30+)."),
   object: z.string().optional().describe('Name of the DatabaseRole object, for source DatabaseRole.'),
 });
 
@@ -72,13 +74,27 @@ async function findRole(ctx: ToolContext, namespace: string, cluster: string, ro
 }
 
 /** Applies `edit` to the role where it is declared: the roles list (conditioned, retried on 409) or its DatabaseRole. */
-function writeRole(ctx: ToolContext, namespace: string, cluster: string, home: RoleHome, edit: (r: ManagedRole) => ManagedRole, dryRun: boolean, action: string) {
+function writeRole(ctx: ToolContext, cluster: string, home: RoleHome, edit: (r: ManagedRole) => ManagedRole, dryRun: boolean, action: string) {
   if (home.source === 'DatabaseRole') {
     // Conditioned on the version read: a concurrent edit gets 409 and a fresh retry, never a lost update.
     const name = home.object.metadata.name;
-    return modifyObject<DatabaseRoleObject>(ctx, 'databaseRole', name, (latest) => ({ spec: mergeFields(latest.spec as ManagedRole, edit(latest.spec as ManagedRole)) }), dryRun, action);
+    return modifyObject<DatabaseRoleObject>(
+      ctx,
+      'databaseRole',
+      name,
+      (latest) => ({ spec: mergeFields(latest.spec as ManagedRole, edit(latest.spec as ManagedRole)) }),
+      dryRun,
+      action,
+    );
   }
-  return modifyObject<Cluster>(ctx, 'cluster', cluster, (latest) => rolesPatch(rolesOf(latest).map((r) => (r.name === home.role.name ? edit(r) : r))), dryRun, action);
+  return modifyObject<Cluster>(
+    ctx,
+    'cluster',
+    cluster,
+    (latest) => rolesPatch(rolesOf(latest).map((r) => (r.name === home.role.name ? edit(r) : r))),
+    dryRun,
+    action,
+  );
 }
 
 /** Appends `role` to the cluster's roles list; refused when a concurrent create got there first. */
@@ -152,16 +168,27 @@ export const listRoles = defineTool({
   annotations: READ_ONLY,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    const [{ cluster, roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
+    const [{ cluster, roles }, objects] = await Promise.all([
+      loadRoles(ctx, namespace, input.cluster_name),
+      loadDatabaseRoles(ctx, namespace, input.cluster_name),
+    ]);
     const out = [
       ...roles.map((r) => listedRole(r, roleStatus(cluster, r.name), { source: 'managed' })),
-      ...objects.map((o) => listedRole({ ...(o.spec as ManagedRole), name: o.spec?.name ?? o.metadata.name }, databaseRoleStatus(o), { source: 'DatabaseRole', object: o.metadata.name })),
+      ...objects.map((o) =>
+        listedRole({ ...(o.spec as ManagedRole), name: o.spec?.name ?? o.metadata.name }, databaseRoleStatus(o), {
+          source: 'DatabaseRole',
+          object: o.metadata.name,
+        }),
+      ),
     ];
     const lines = out.map(
       (r) =>
         `${r.name} (${r.ensure}; ${r.source === 'managed' ? 'spec.managed.roles' : `DatabaseRole ${r.object}`})${r.login ? ' login' : ''}${r.superuser ? ' superuser' : ''}${r.createdb ? ' createdb' : ''}${r.status ? ` — ${r.status}` : ''}`,
     );
-    return { text: lines.length ? lines.join('\n') : `Cluster ${input.cluster_name} has no managed roles (neither spec.managed.roles nor DatabaseRole objects).`, data: { roles: out } };
+    return {
+      text: lines.length ? lines.join('\n') : `Cluster ${input.cluster_name} has no managed roles (neither spec.managed.roles nor DatabaseRole objects).`,
+      data: { roles: out },
+    };
   },
 });
 
@@ -191,13 +218,25 @@ export const createRole = defineTool({
     }
     const secret = buildRoleSecret(namespace, input.cluster_name, input.role_name, generatePassword());
     await ctx.cnpg().createSecret(namespace, secret, { dryRun: input.dry_run });
-    const role: ManagedRole = { name: input.role_name, ensure: 'present', ...roleFields(input as RoleAttributes), passwordSecret: { name: secret.metadata!.name! } };
+    const role: ManagedRole = {
+      name: input.role_name,
+      ensure: 'present',
+      ...roleFields(input as RoleAttributes),
+      passwordSecret: { name: secret.metadata!.name! },
+    };
     try {
       const result = await addRole(ctx, input.cluster_name, role, input.dry_run);
-      return { text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name}; password in Secret ${secret.metadata!.name}.`, data: { ...result, password_secret: secret.metadata!.name! } };
+      return {
+        text: `${input.dry_run ? 'Would create' : 'Created'} role ${input.role_name}; password in Secret ${secret.metadata!.name}.`,
+        data: { ...result, password_secret: secret.metadata!.name! },
+      };
     } catch (err) {
       // Leave nothing behind when the cluster refused the role.
-      if (!input.dry_run) await ctx.cnpg().deleteSecret(namespace, secret.metadata!.name!).catch(() => undefined);
+      if (!input.dry_run)
+        await ctx
+          .cnpg()
+          .deleteSecret(namespace, secret.metadata!.name!)
+          .catch(() => undefined);
       throw err;
     }
   },
@@ -207,7 +246,11 @@ export const createRole = defineTool({
  * disable_password: the role gets no password and no Secret (the operator refuses
  * passwordSecret beside disablePassword), so there is nothing to clean up on failure.
  */
-async function createWithoutPassword(ctx: ToolContext, namespace: string, input: RoleAttributes & { cluster_name: string; role_name: string; dry_run: boolean }) {
+async function createWithoutPassword(
+  ctx: ToolContext,
+  namespace: string,
+  input: RoleAttributes & { cluster_name: string; role_name: string; dry_run: boolean },
+) {
   const [{ roles }, objects] = await Promise.all([loadRoles(ctx, namespace, input.cluster_name), loadDatabaseRoles(ctx, namespace, input.cluster_name)]);
   if (roles.some((r) => r.name === input.role_name) || objects.some((o) => o.spec?.name === input.role_name)) {
     throw new ToolError(`role ${input.role_name} already exists`, 'Use update_postgres_role to change it.');
@@ -237,7 +280,8 @@ export const updateRole = defineTool({
   async handler(input, ctx) {
     const { namespace } = ctx;
     if (input.password && input.rotate_password) throw new ToolError('give either password or rotate_password, not both');
-    if (input.disable_password && (input.password || input.rotate_password)) throw new ToolError('disable_password=true removes the password: give no password or rotate_password with it');
+    if (input.disable_password && (input.password || input.rotate_password))
+      throw new ToolError('disable_password=true removes the password: give no password or rotate_password with it');
     const home = await findRole(ctx, namespace, input.cluster_name, input.role_name);
     const existing = home.role;
     const updated: Partial<ManagedRole> = roleFields(input as RoleAttributes);
@@ -251,7 +295,7 @@ export const updateRole = defineTool({
       if (input.disable_password) delete next.passwordSecret;
       return next;
     };
-    const writeRoles = (dryRun: boolean) => writeRole(ctx, namespace, input.cluster_name, home, apply, dryRun, 'update role');
+    const writeRoles = (dryRun: boolean) => writeRole(ctx, input.cluster_name, home, apply, dryRun, 'update role');
     // A failed call changes nothing (issue #12, item 3): the operator applies a new password as soon
     // as the Secret changes, so the roles patch is first validated by a server-side dry run (RBAC,
     // schema, existence), and if the real patch still fails the Secret is put back as it was.
@@ -266,7 +310,10 @@ export const updateRole = defineTool({
         throw err;
       }
     }
-    return { text: `${input.dry_run ? 'Would update' : 'Updated'} role ${input.role_name}${newPassword ? ' (new password stored in its Secret)' : ''}.`, data: result };
+    return {
+      text: `${input.dry_run ? 'Would update' : 'Updated'} role ${input.role_name}${newPassword ? ' (new password stored in its Secret)' : ''}.`,
+      data: result,
+    };
   },
 });
 
@@ -274,7 +321,15 @@ export const updateRole = defineTool({
  * Writes the role's password into its Secret (creating it when missing) and returns what undoes
  * that write: the Secret's previous data back, or the Secret deleted when this created it.
  */
-async function writePassword(ctx: ToolContext, namespace: string, cluster: string, role: string, secretName: string, password: string, dryRun = false): Promise<() => Promise<void>> {
+async function writePassword(
+  ctx: ToolContext,
+  namespace: string,
+  cluster: string,
+  role: string,
+  secretName: string,
+  password: string,
+  dryRun = false,
+): Promise<() => Promise<void>> {
   const client = ctx.cnpg();
   const previous = await client.getSecret(namespace, secretName).catch((err) => {
     if ((err as { kind?: string }).kind !== 'not_found') throw err;
@@ -311,11 +366,14 @@ export const deleteRole = defineTool({
     const result =
       home.source === 'DatabaseRole'
         ? await dropDatabaseRole(ctx, namespace, home.object.metadata.name, input.dry_run)
-        : await writeRole(ctx, namespace, input.cluster_name, home, dropped, input.dry_run, 'delete role');
+        : await writeRole(ctx, input.cluster_name, home, dropped, input.dry_run, 'delete role');
     if (passwordSecret && passwordSecret.name === roleSecretName(input.cluster_name, input.role_name)) {
-      await ctx.cnpg().deleteSecret(namespace, passwordSecret.name, { dryRun: input.dry_run }).catch((err) => {
-        if ((err as { kind?: string }).kind !== 'not_found') throw err;
-      });
+      await ctx
+        .cnpg()
+        .deleteSecret(namespace, passwordSecret.name, { dryRun: input.dry_run })
+        .catch((err) => {
+          if ((err as { kind?: string }).kind !== 'not_found') throw err;
+        });
     }
     const how = home.source === 'DatabaseRole' ? `DatabaseRole ${home.object.metadata.name} deleted with databaseRoleReclaimPolicy=delete` : 'ensure=absent';
     return { text: `${input.dry_run ? 'Would drop' : 'Dropping'} role ${input.role_name} (${how}).`, data: result };

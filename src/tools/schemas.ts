@@ -9,14 +9,10 @@ export { k8sName };
 /** Cluster names become pod, service and secret names with suffixes, so CNPG needs room. */
 export const clusterName = k8sName.max(50).describe('Name of the CloudNativePG Cluster.');
 
-export const namespace = k8sName
-  .optional()
-  .describe("Kubernetes namespace. Defaults to the server's default namespace (the kubeconfig context's).");
+export const namespace = k8sName.optional().describe("Kubernetes namespace. Defaults to the server's default namespace (the kubeconfig context's).");
 
 /** Kubernetes resource quantity as used for storage and memory, e.g. 10Gi, 500Mi, 1.5Ti. */
-export const quantity = z
-  .string()
-  .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, 'must be a Kubernetes quantity such as 10Gi or 500Mi');
+export const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, 'must be a Kubernetes quantity such as 10Gi or 500Mi');
 
 /** CPU quantity: cores or millicores, e.g. 2, 0.5, 500m. */
 export const cpuQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?m?$/, 'must be a CPU quantity such as 2, 0.5 or 500m');
@@ -62,7 +58,11 @@ export const labelSelector = z
  * One line of text: a value that ends up in postgresql.conf or pgbouncer.ini, or a comment. A
  * newline there would start another setting (issue #12, "Small").
  */
-export const oneLine = (max: number) => z.string().max(max).regex(/^[^\x00-\x1f\x7f]*$/, 'must be one line: no newlines or other control characters');
+export const oneLine = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'must be one line: no newlines or other control characters');
 
 /** PostgreSQL configuration parameters as CloudNativePG takes them (all values are strings). */
 export const pgParameters = z
@@ -73,8 +73,14 @@ export const pgParameters = z
 export const labelKeyName = z
   .string()
   .max(317)
-  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'must be a Kubernetes label key such as kubernetes.io/arch or disktype');
-const labelValue = z.string().max(63).regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'must be a Kubernetes label key such as kubernetes.io/arch or disktype',
+  );
+const labelValue = z
+  .string()
+  .max(63)
+  .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
 
 /** Node labels the instances' pods must run on. */
 export const nodeSelector = z

@@ -57,7 +57,8 @@ export const queryPostgres = defineTool({
     const { namespace } = ctx;
     // Refused text changes nothing and needs no cluster: checked before any Kubernetes call.
     const statement = await checkStatement(input.sql).catch((err: unknown) => {
-      if (err instanceof SqlRefused) throw new ToolError(`the SQL was refused: ${err.message}`, 'Send one SELECT, EXPLAIN SELECT or SHOW statement; nothing was run.');
+      if (err instanceof SqlRefused)
+        throw new ToolError(`the SQL was refused: ${err.message}`, 'Send one SELECT, EXPLAIN SELECT or SHOW statement; nothing was run.');
       throw err;
     });
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
@@ -65,14 +66,26 @@ export const queryPostgres = defineTool({
     const names = pods.map((p) => p.metadata?.name ?? '').sort();
     const primary = cluster.status?.currentPrimary;
     const target = input.instance ?? primary;
-    if (!target) throw new ToolError(`${namespace}/${input.name} has no primary yet`, 'Wait until get_cluster_status shows a current primary, or name an instance.');
+    if (!target)
+      throw new ToolError(`${namespace}/${input.name} has no primary yet`, 'Wait until get_cluster_status shows a current primary, or name an instance.');
     const pod = pods.find((p) => p.metadata?.name === target);
-    if (!pod) throw new ToolError(`${target} is not an instance of ${namespace}/${input.name}`, names.length ? `Its instances: ${names.join(', ')}.` : 'It has no instance pods yet.');
-    if (pod.status?.phase !== 'Running') throw new ToolError(`instance ${target} is not running (pod phase ${pod.status?.phase ?? 'unknown'})`, 'Pick a running instance, or wait for it.');
+    if (!pod)
+      throw new ToolError(
+        `${target} is not an instance of ${namespace}/${input.name}`,
+        names.length ? `Its instances: ${names.join(', ')}.` : 'It has no instance pods yet.',
+      );
+    if (pod.status?.phase !== 'Running')
+      throw new ToolError(`instance ${target} is not running (pod phase ${pod.status?.phase ?? 'unknown'})`, 'Pick a running instance, or wait for it.');
 
     const database = input.database ?? cluster.spec?.bootstrap?.initdb?.database ?? 'app';
     const nullMarker = `null-${randomBytes(12).toString('hex')}`;
-    const invocation = psqlInvocation(statement, { database, role: input.as_role, timeoutMs: input.timeout_seconds * 1000, maxRows: input.max_rows, nullMarker });
+    const invocation = psqlInvocation(statement, {
+      database,
+      role: input.as_role,
+      timeoutMs: input.timeout_seconds * 1000,
+      maxRows: input.max_rows,
+      nullMarker,
+    });
     const result = await ctx.cnpg().exec(namespace, target, 'postgres', podCommand(invocation), {
       maxBytes: MAX_OUTPUT_BYTES,
       // The statement's own timeout ends it; this one ends a stuck connection.
@@ -81,7 +94,11 @@ export const queryPostgres = defineTool({
     });
     if (ctx.signal.aborted) throw new ToolError('the request was cancelled; the statement ran read-only and was rolled back');
     if (result.timedOut) throw new ToolError(`psql in ${target} did not finish within ${input.timeout_seconds + 20}s`);
-    if (!result.truncated && result.exitCode !== 0) throw new ToolError(`PostgreSQL on ${target} answered: ${psqlError(result.stderr)}`, 'Nothing was changed: the statement ran in a read-only transaction that was rolled back.');
+    if (!result.truncated && result.exitCode !== 0)
+      throw new ToolError(
+        `PostgreSQL on ${target} answered: ${psqlError(result.stderr)}`,
+        'Nothing was changed: the statement ran in a read-only transaction that was rolled back.',
+      );
 
     const table = readCsv(result.stdout, nullMarker);
     const overRows = table.rows.length > input.max_rows;

@@ -13,6 +13,10 @@ export function formatTable(columns: string[], rows: (string | null)[][], maxCel
   const head = columns.map((c) => cell(c, maxCell));
   const body = rows.map((r) => columns.map((_, i) => cell(r[i] ?? null, maxCell)));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-+-'), ...body.map(line)].join('\n');
 }

@@ -62,7 +62,8 @@ export function startKeepalive(res: ServerResponse, intervalMs: number): void {
   let ticker = tickers.get(intervalMs);
   if (!ticker) {
     const created: Ticker = new Ticker(() => tickers.get(intervalMs) === created && tickers.delete(intervalMs), intervalMs);
-    tickers.set(intervalMs, (ticker = created));
+    ticker = created;
+    tickers.set(intervalMs, ticker);
   }
   ticker.add(res);
 }

@@ -19,11 +19,16 @@ import { startKeepalive, stopKeepalive } from './keepalive.js';
 import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import { createServer } from '../mcp/server.js';
 
-
 export function legacySseRoutes(ctx: HttpContext): Router {
   const router = Router();
-  router.route(ROUTES.sse).get(openStream(ctx)).all(methodNotAllowed(['GET']));
-  router.route(ROUTES.messages).post(requireJsonPost, deliverMessage(ctx)).all(methodNotAllowed(['POST']));
+  router
+    .route(ROUTES.sse)
+    .get(openStream(ctx))
+    .all(methodNotAllowed(['GET']));
+  router
+    .route(ROUTES.messages)
+    .post(requireJsonPost, deliverMessage(ctx))
+    .all(methodNotAllowed(['POST']));
   return router;
 }
 

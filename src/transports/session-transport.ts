@@ -74,7 +74,10 @@ const lateAnswers = new Map<number, Deadlines<Exchange>>();
 
 function upgradeWhenLate(exchange: Exchange, ms: number): void {
   let deadlines = lateAnswers.get(ms);
-  if (!deadlines) lateAnswers.set(ms, (deadlines = new Deadlines(ms, (late) => late.transport.answerIsLate(late))));
+  if (!deadlines) {
+    deadlines = new Deadlines(ms, (late) => late.transport.answerIsLate(late));
+    lateAnswers.set(ms, deadlines);
+  }
   deadlines.add(exchange);
 }
 

@@ -25,7 +25,9 @@ export async function serveStdio(lazy: DeferredDeps, logger: Logger): Promise<vo
   let queue: Promise<void> | undefined;
   transport.onmessage = (message) => {
     if (!queue && (lazy.loaded || !mayNeedKubernetes(message))) return deliver(message);
-    queue = (queue ?? lazy.load().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'loading the Kubernetes client failed'))).then(() => deliver(message));
+    queue = (queue ?? lazy.load().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'loading the Kubernetes client failed'))).then(() =>
+      deliver(message),
+    );
   };
   logger.info({ transport: 'stdio' }, 'cnpg-mcp ready on stdio');
   await new Promise<void>((resolve) => {

@@ -12,13 +12,7 @@
 // and the GET stream alike, so any replica serves any session.
 import { randomUUID } from 'node:crypto';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import {
-  SUPPORTED_PROTOCOL_VERSIONS,
-  createMcpHandler,
-  isInitializeRequest,
-  isLegacyRequest,
-  type McpHttpHandler,
-} from '@modelcontextprotocol/server';
+import { SUPPORTED_PROTOCOL_VERSIONS, createMcpHandler, isInitializeRequest, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { observeTransport } from '../sessions/activity.js';
 import { requireJsonPost } from '../protocol/body.js';
@@ -43,12 +37,15 @@ export interface StreamableRoutes {
 export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
   const keepAliveMs = ctx.config.keepaliveIntervalSec * 1000;
   // toNodeHandler passes req.auth on as authInfo, which carries the principal (auth.ts).
-  const modern: McpHttpHandler = createMcpHandler(({ authInfo }) => createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principalFromAuthInfo(authInfo))), {
-    // 2025-era traffic never reaches this handler: it is routed to the sessions below.
-    legacy: 'reject',
-    keepAliveMs,
-    onerror: (err) => ctx.logger.debug({ err: err.message }, 'streamable HTTP (2026) request refused or failed'),
-  });
+  const modern: McpHttpHandler = createMcpHandler(
+    ({ authInfo }) => createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principalFromAuthInfo(authInfo))),
+    {
+      // 2025-era traffic never reaches this handler: it is routed to the sessions below.
+      legacy: 'reject',
+      keepAliveMs,
+      onerror: (err) => ctx.logger.debug({ err: err.message }, 'streamable HTTP (2026) request refused or failed'),
+    },
+  );
   const serveModern = toNodeHandler(modern, { onerror: (err) => ctx.logger.warn({ err: err.message }, 'streamable HTTP (2026) adapter error') });
 
   const handle: RequestHandler = async (req, res) => {
@@ -81,12 +78,7 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
   };
 
   const router = Router();
-  router
-    .route(ROUTES.mcp)
-    .post(requireJsonPost, handle)
-    .get(handle)
-    .delete(handle)
-    .all(methodNotAllowed(MCP_METHODS));
+  router.route(ROUTES.mcp).post(requireJsonPost, handle).get(handle).delete(handle).all(methodNotAllowed(MCP_METHODS));
   return { router, close: () => modern.close() };
 }
 
@@ -167,7 +159,13 @@ async function openSession(ctx: HttpContext, req: Request, res: Response, keepAl
 function protocolVersionAccepted(req: Request, res: Response): boolean {
   const version = req.header('mcp-protocol-version');
   if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return true;
-  sendJsonRpcError(res, 400, -32000, `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, envelopeOf(req).replyId);
+  sendJsonRpcError(
+    res,
+    400,
+    -32000,
+    `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    envelopeOf(req).replyId,
+  );
   return false;
 }
 

@@ -1,10 +1,27 @@
 // Issue #6: the relay's frames on Redis pub/sub — round trips, binary payloads, refusal of
 // anything malformed, and the header filters that keep tokens and hop-by-hop headers out.
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES, RelayCodecError, decodeFrame, encodeFrame, forwardedRequestHeaders, forwardedResponseHeaders, type RelayFrame, type RelayRequest } from '../../../src/relay/codec.js';
+import {
+  MAX_FRAME_BYTES,
+  RelayCodecError,
+  decodeFrame,
+  encodeFrame,
+  forwardedRequestHeaders,
+  forwardedResponseHeaders,
+  type RelayFrame,
+  type RelayRequest,
+} from '../../../src/relay/codec.js';
 import { ANONYMOUS, type Principal } from '../../../src/sessions/principal.js';
 
-const alice: Principal = { key: 'token-user:alice', id: '0123456789ab', name: 'alice', user: 'alice', groups: ['dba'], method: 'token', tokenFingerprint: '0123456789ab' };
+const alice: Principal = {
+  key: 'token-user:alice',
+  id: '0123456789ab',
+  name: 'alice',
+  user: 'alice',
+  groups: ['dba'],
+  method: 'token',
+  tokenFingerprint: '0123456789ab',
+};
 const request = (body?: Buffer): RelayRequest => ({
   type: 'request',
   id: '6f1c2a54-9d0e-4b7a-8f3e-2c1d0a9b8e7f',
@@ -46,8 +63,15 @@ describe('relay frames', () => {
     ['an id with characters outside [A-Za-z0-9-]', Buffer.from('{"type":"end","id":"../x"}\n')],
     ['a status out of range', Buffer.from('{"type":"head","id":"x","status":99,"headers":{}}\n')],
     ['a payload on a frame that carries none', Buffer.from('{"type":"end","id":"x"}\nextra')],
-    ['a request for a method the relay never sends', Buffer.from(encodeFrame({ ...request(), method: 'GET' }).toString().replace('"GET"', '"PUT"'))],
-    ['a request without a principal', Buffer.from(JSON.stringify({ ...request(), principal: undefined }) + '\n')],
+    [
+      'a request for a method the relay never sends',
+      Buffer.from(
+        encodeFrame({ ...request(), method: 'GET' })
+          .toString()
+          .replace('"GET"', '"PUT"'),
+      ),
+    ],
+    ['a request without a principal', Buffer.from(`${JSON.stringify({ ...request(), principal: undefined })}\n`)],
   ])('refuses %s', (_label, raw) => {
     expect(() => decodeFrame(raw)).toThrow(RelayCodecError);
   });

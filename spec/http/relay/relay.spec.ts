@@ -46,12 +46,19 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
   });
 
   const replicas = async (count = 2, timings = {}): Promise<SecuredServer[]> =>
-    Promise.all(Array.from({ length: count }, () => startSecured({ deps: clusterCnpg(), config: { redisUrl: redis().url, maxSessionsPerPrincipal: 0 }, options: { relayTimings: timings } })));
+    Promise.all(
+      Array.from({ length: count }, () =>
+        startSecured({ deps: clusterCnpg(), config: { redisUrl: redis().url, maxSessionsPerPrincipal: 0 }, options: { relayTimings: timings } }),
+      ),
+    );
 
   it('serves a Streamable HTTP session from either replica: initialize, tools/list and tool calls alternate between them', async () => {
     const [a, b] = await replicas();
     const forwardedBefore = await relayCount('forwarded', 'ok');
-    const transport = new StreamableHTTPClientTransport(new URL('/mcp', a!.url), { requestInit: { headers: bearer(TOKEN_A) }, fetch: roundRobin([a!.url, b!.url]) });
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', a!.url), {
+      requestInit: { headers: bearer(TOKEN_A) },
+      fetch: roundRobin([a!.url, b!.url]),
+    });
     const client = new Client({ name: 'spec-relay', version: '1.0.0' });
     closers.push(() => client.close());
     await client.connect(transport);
@@ -89,12 +96,22 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     const sse = await SseClient.connect(a!.url, 5000, bearer(TOKEN_A));
     closers.push(() => sse.close());
     const elsewhere = new URL(sse.endpoint.pathname + sse.endpoint.search, b!.url);
-    const posted = await fetch(elsewhere, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(TOKEN_A) }, body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }) });
+    const posted = await fetch(elsewhere, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(TOKEN_A) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }),
+    });
     expect(posted.status).toBe(202);
     expect(await posted.text()).toBe('Accepted');
     await waitFor(() => sse.received.some((m) => m.id === 7), 'the ping answer on the stream of replica A');
     await waitFor(() => b!.audit.of('mcp_request').length > 0, 'the audit line on replica B');
-    expect(b!.audit.of('mcp_request')[0]).toMatchObject({ principal: tokenFingerprint(TOKEN_A), session: sse.sessionId, method: 'ping', status: 202, outcome: 'accepted' });
+    expect(b!.audit.of('mcp_request')[0]).toMatchObject({
+      principal: tokenFingerprint(TOKEN_A),
+      session: sse.sessionId,
+      method: 'ping',
+      status: 202,
+      outcome: 'accepted',
+    });
   });
 
   it('keeps sessions bound to their principal across replicas: another principal gets the same 404 as for an unknown session', async () => {
@@ -135,7 +152,7 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     expect((await postMcp(b!.url, toolsList(4), sessionHeaders(TOKEN_A, session))).status).toBe(404);
   });
 
-  it('frees the owner\'s stream when the client leaves a relayed GET stream: the next GET opens (no 409 Conflict)', async () => {
+  it("frees the owner's stream when the client leaves a relayed GET stream: the next GET opens (no 409 Conflict)", async () => {
     const [a, b] = await replicas();
     const session = await openRawSession(a!.url, TOKEN_A);
     const openStream = (base: string, signal?: AbortSignal) =>
@@ -158,7 +175,10 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     const session = await openRawSession(a!.url, TOKEN_A);
     // A crash, as far as the directory is concerned: the record stays, the replica does not answer.
     await a!.running.shutdown(AbortSignal.abort());
-    await admin().set(sessionKey(session), JSON.stringify({ replica: a!.running.handle.relay!.replica, principal: `token:${tokenFingerprint(TOKEN_A)}`, kind: 'streamable' }));
+    await admin().set(
+      sessionKey(session),
+      JSON.stringify({ replica: a!.running.handle.relay!.replica, principal: `token:${tokenFingerprint(TOKEN_A)}`, kind: 'streamable' }),
+    );
     const res = await postMcp(b!.url, toolsList(5), sessionHeaders(TOKEN_A, session));
     expect(res.status).toBe(404);
     expect((await res.json()).error).toEqual({ code: -32001, message: 'Session not found' });
@@ -194,7 +214,12 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
       expect(received).toHaveLength(1);
       const [frame] = received;
-      expect(frame).toMatchObject({ kind: 'streamable', sessionId: 's-1', method: 'POST', principal: { key: `token:${tokenFingerprint(TOKEN_A)}`, method: 'token' } });
+      expect(frame).toMatchObject({
+        kind: 'streamable',
+        sessionId: 's-1',
+        method: 'POST',
+        principal: { key: `token:${tokenFingerprint(TOKEN_A)}`, method: 'token' },
+      });
       expect(Object.keys(frame!.headers).sort()).toEqual(['accept', 'content-type', 'mcp-protocol-version', 'user-agent']);
       expect(JSON.parse(frame!.body!.toString())).toEqual(toolsList(9));
       expect(JSON.stringify(frame)).not.toContain(TOKEN_A);

@@ -9,7 +9,10 @@ export interface TestIssuer {
   jwksUri: string;
   /** How many times the JWKS was fetched (caching is visible here). */
   jwksFetches(): number;
-  sign(claims: JWTPayload, options?: { expiresIn?: string | number; notBefore?: string | number; audience?: string; issuer?: string; kid?: string; key?: CryptoKey }): Promise<string>;
+  sign(
+    claims: JWTPayload,
+    options?: { expiresIn?: string | number; notBefore?: string | number; audience?: string; issuer?: string; kid?: string; key?: CryptoKey },
+  ): Promise<string>;
   /** A key the JWKS does not publish, to sign forgeries with. */
   foreignKey(): Promise<CryptoKey>;
   close(): Promise<void>;

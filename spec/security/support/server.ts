@@ -56,14 +56,23 @@ export async function startSecured(settings: SecuredOptions = {}): Promise<Secur
 
 /** Deps whose logger writes every line (debug and up) into `lines`. */
 export function depsLoggingTo(lines: string[]): ServerDeps {
-  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
+  const sink = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
   return { ...testDeps(), logger: pino({ level: 'debug' }, sink) };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** The SDK's Client over Streamable HTTP with a bearer token. */
-export async function connectWithToken(url: string, token: string, options: ClientOptions = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connectWithToken(
+  url: string,
+  token: string,
+  options: ClientOptions = {},
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(new URL('/mcp', url), { requestInit: { headers: bearer(token) } });
   const client = new Client({ name: 'spec-security-client', version: '1.0.0' }, options);
   await client.connect(transport);
@@ -94,7 +103,11 @@ export async function openRawSession(url: string, token: string): Promise<string
   if (res.status !== 200) throw new Error(`initialize answered ${res.status}: ${await res.text()}`);
   await res.text();
   const sessionId = res.headers.get('mcp-session-id')!;
-  const ack = await postMcp(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { ...bearer(token), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
+  const ack = await postMcp(
+    url,
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { ...bearer(token), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+  );
   if (ack.status !== 202) throw new Error(`initialized answered ${ack.status}`);
   return sessionId;
 }
