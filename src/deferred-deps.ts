@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { NamespacePolicy } from './kit/namespaces.js';
 import type { DeferredDeps, ServerDeps } from './kit/deps.js';
-import { ALL_TOOLS } from './tools/index.js';
+import { serverSettings } from './server-settings.js';
 
 export function deferDeps(config: Config, logger: Logger): DeferredDeps {
   let real: ServerDeps | undefined;
@@ -22,15 +22,7 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
       if (!real) throw early();
       return real.namespaces;
     },
-    mode: {
-      readOnly: config.readOnly,
-      readOnlyCredentials: config.readOnlyCredentials,
-      disableDestructive: config.disableDestructive,
-      allowSql: config.allowSql,
-    },
-    tools: ALL_TOOLS,
-    maxResponseChars: config.maxResponseChars,
-    logger,
+    ...serverSettings(config, logger),
     close: async () => {
       await loading;
       await real?.close?.();

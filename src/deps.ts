@@ -1,5 +1,5 @@
-// Builds what every session shares: the Kubernetes client, the namespace policy, the mode, and
-// the tools (this is where they are chosen: the server factory is handed them, never imports them).
+// Builds what every session shares: the Kubernetes client and the namespace policy, beside the
+// mode, limits and tools of src/server-settings.ts (the server factory is handed the tools).
 import { WatchCache } from './cnpg/cache.js';
 import { CnpgClient } from './cnpg/client.js';
 import { impersonatingConfig, type KubeIdentity } from './cnpg/impersonation.js';
@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { NamespacePolicy } from './kit/namespaces.js';
 import type { ServerDeps } from './kit/deps.js';
-import { ALL_TOOLS } from './tools/index.js';
+import { serverSettings } from './server-settings.js';
 
 export function buildDeps(config: Config, logger: Logger): ServerDeps {
   const kube = loadKube(config);
@@ -27,15 +27,7 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
       return client;
     },
     namespaces: new NamespacePolicy(defaultNamespace, config.namespaces),
-    mode: {
-      readOnly: config.readOnly,
-      readOnlyCredentials: config.readOnlyCredentials,
-      disableDestructive: config.disableDestructive,
-      allowSql: config.allowSql,
-    },
-    tools: ALL_TOOLS,
-    maxResponseChars: config.maxResponseChars,
-    logger,
+    ...serverSettings(config, logger),
     close: async () => {
       await cache?.stop();
     },

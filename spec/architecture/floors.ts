@@ -3,7 +3,7 @@
 // its own floor or above. Folders named on one floor are siblings that do not know each other.
 // A room is a folder under src/, or one of the two groups of files at the root of src/ below.
 export const ROOT_ROOMS: Readonly<Record<string, readonly string[]>> = {
-  entry: ['main.ts', 'node-version.ts', 'run.ts', 'deps.ts', 'deferred-deps.ts'],
+  entry: ['main.ts', 'node-version.ts', 'run.ts', 'deps.ts', 'deferred-deps.ts', 'server-settings.ts'],
   base: ['config.ts', 'log.ts', 'metrics.ts', 'version.ts', 'redis.ts', 'loopback.ts'],
 };
 

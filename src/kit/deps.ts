@@ -23,7 +23,7 @@ export interface ServerDeps {
   mode: ModeOptions;
   /**
    * Every tool this server knows (src/tools/index.ts), handed in by the composition root
-   * (src/deps.ts): the server filters them by mode and never imports a tool itself.
+   * (src/server-settings.ts): the server filters them by mode and never imports a tool itself.
    */
   tools: readonly ToolDef[];
   maxResponseChars: number;
@@ -42,6 +42,6 @@ export interface DeferredDeps {
   /** Usable at once for the mode, limits and logger; cnpg() and namespaces only after load(). */
   deps: ServerDeps;
   readonly loaded: boolean;
-  /** Builds the real deps (src/deps.ts) once; later calls return the same promise. */
+  /** Builds the real deps (src/server-settings.ts) once; later calls return the same promise. */
   load(): Promise<void>;
 }
