@@ -59,11 +59,18 @@ export function useRelease(prefix: string, options: { release?: string; values?:
 export type Kind = 'sse' | 'streamable';
 
 /** The SDK's own client through the Service's node port, with a bearer token. */
-export async function connectClient(release: Release, kind: Kind, token = release.tokens[0]!): Promise<{ client: Client; sessionId(): string | undefined }> {
+export async function connectClient(
+  release: Release,
+  kind: Kind,
+  token = release.tokens[0]!,
+  { closeOnError = true }: { closeOnError?: boolean } = {},
+): Promise<{ client: Client; sessionId(): string | undefined }> {
   const requestInit = { headers: { authorization: `Bearer ${token}` } };
   const client = new Client({ name: `e2e-deploy-${kind}`, version: '1.0.0' });
-  // Any transport error closes the client, so its pending calls fail at once.
-  client.onerror = () => void client.close();
+  // Load specs: any transport error closes the client, so its pending calls fail at once and it
+  // starts over. Without that (closeOnError false), a pending call waits for its own answer even
+  // when the session's GET stream ends (a draining server closes it).
+  if (closeOnError) client.onerror = () => void client.close();
   if (kind === 'sse') {
     await client.connect(new SSEClientTransport(new URL('/sse', release.url), { requestInit }));
     return { client, sessionId: () => undefined };
