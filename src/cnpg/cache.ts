@@ -16,7 +16,16 @@ const WRITE_GRACE_MS = 3000;
 interface Feed {
   watch: ListWatch<KubernetesObject>;
   synced: boolean;
+  /** The first list has arrived: later events are changes, not the baseline. */
+  listed: boolean;
 }
+
+/**
+ * A change the watch delivered. `baseline` marks objects that were there before: a feed's first
+ * list, or the objects an already-synced feed holds when the listener registers. Listeners
+ * (src/mcp/subscriptions.ts) use it to learn the state without calling it a change.
+ */
+export type CacheListener = (type: 'add' | 'update' | 'delete', obj: CnpgObject, baseline: boolean) => void;
 
 interface PendingWrite {
   resourceVersion?: string;
@@ -28,6 +37,7 @@ export class WatchCache {
   /** kind/namespace → writes of ours the watch has not delivered yet. */
   private readonly pending = new Map<string, Map<string, PendingWrite>>();
   private readonly custom: CustomObjectsApi;
+  private readonly listeners = new Map<CnpgKind, Set<CacheListener>>();
   private stopped = false;
 
   /** `scopes` undefined = one cluster-wide watch per kind; otherwise one per namespace. */
@@ -68,6 +78,26 @@ export class WatchCache {
     const writes = this.pending.get(key) ?? new Map<string, PendingWrite>();
     writes.set(name, { resourceVersion, until: Date.now() + WRITE_GRACE_MS });
     this.pending.set(key, writes);
+  }
+
+  /**
+   * Calls `listener` for every change of `kind` in the watched scopes (starting their feeds),
+   * first with the objects already held as a baseline. Returns the unregister function.
+   */
+  listen(kind: CnpgKind, listener: CacheListener): () => void {
+    const set = this.listeners.get(kind) ?? new Set<CacheListener>();
+    this.listeners.set(kind, set);
+    set.add(listener);
+    for (const scope of this.scopes ?? [undefined]) {
+      const feed = this.readyFeed(kind, scope);
+      for (const obj of feed?.watch.list(scope) ?? []) listener('add', obj as CnpgObject, true);
+    }
+    return () => set.delete(listener);
+  }
+
+  /** Registered listeners of a kind: specs check that closed sessions leave none behind. */
+  listenerCount(kind: CnpgKind): number {
+    return this.listeners.get(kind)?.size ?? 0;
   }
 
   async stop(): Promise<void> {
@@ -115,11 +145,15 @@ export class WatchCache {
       return result as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
     const watch = new ListWatch<KubernetesObject>(path, new Watch(this.kubeConfig), listFn as never, false);
-    const feed: Feed = { watch, synced: false };
+    const feed: Feed = { watch, synced: false, listed: false };
     const settle = (obj: KubernetesObject) => this.settle(kind, obj);
-    watch.on('add', settle);
-    watch.on('update', settle);
-    watch.on('delete', settle);
+    const tell = (type: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => {
+      settle(obj);
+      for (const l of this.listeners.get(kind) ?? []) l(type, obj as CnpgObject, !feed.listed);
+    };
+    watch.on('add', tell('add'));
+    watch.on('update', tell('update'));
+    watch.on('delete', tell('delete'));
     // 'connect' fires before the initial list, so it only counts requests. A failed list is
     // reported through 'error' and start() still resolves, so the feed is synced only when
     // start() resolves with no error reported during that attempt.
@@ -131,7 +165,7 @@ export class WatchCache {
       const mine = ++attempt;
       watch.start().then(
         () => {
-          if (failedAttempt !== mine && !this.stopped) feed.synced = true;
+          if (failedAttempt !== mine && !this.stopped) feed.synced = feed.listed = true;
         },
         (err) => onError(err),
       );
