@@ -50,6 +50,25 @@ describe('audit log', () => {
     for (const line of audit.lines) expect(line).not.toContain(TOKEN_A);
   });
 
+  it("records the tool's outcome, not the HTTP status: a tool that reports isError is a tool_error (#12 item 20)", async () => {
+    const { url, audit } = await startSecured({ deps: cnpg() });
+    const { client } = await connectWithToken(url, TOKEN_A);
+    closers.push(() => client.close());
+    // An unknown argument: the tool answers isError (HTTP 200) and changes nothing.
+    const failed = await client.callTool({ name: 'list_postgres_clusters', arguments: { namespace: 'team-a', nmespace: 'x' } });
+    expect(failed.isError).toBe(true);
+    const succeeded = await client.callTool({ name: 'list_postgres_clusters', arguments: { namespace: 'team-a' } });
+    expect(succeeded.isError).toBeFalsy();
+    const calls = await waitFor(() => {
+      const lines = audit.of('mcp_request').filter((r) => r.method === 'tools/call');
+      return lines.length === 2 ? lines : undefined;
+    }, 'two tools/call audit lines');
+    expect(calls.map((r) => [r.status, r.outcome])).toEqual([
+      [200, 'tool_error'],
+      [200, 'ok'],
+    ]);
+  });
+
   it('redacts argument values whose key looks secret, at any depth', () => {
     expect(
       redactArguments({

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log.js';
 import { redactUrl } from './credentials.js';
+import { answerOutcome } from '../protocol/answer-note.js';
 import { envelopeOf } from '../protocol/envelope.js';
 import { transportOf } from '../protocol/routes.js';
 import { notedSession } from '../protocol/session-note.js';
@@ -149,6 +150,9 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
 
 function outcomeOf(res: Response): string {
   const status = res.statusCode;
+  // What the answers said, when the transport noted them: a tool that failed is answered 200.
+  const answered = answerOutcome(res);
+  if (answered !== undefined && status < 300 && res.writableFinished) return answered;
   // A stream that ended without finishing its response: the client (or shutdown) closed it.
   if (!res.writableFinished && status < 300) return 'closed';
   if (status === 202) return 'accepted';

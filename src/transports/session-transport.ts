@@ -28,6 +28,7 @@ import { Deadlines } from './deadlines.js';
 import { sendJsonRpcError } from '../protocol/errors.js';
 import { MemoryEventStore, PRIMING } from './event-store.js';
 import { envelopeOf, parseEnvelope } from '../protocol/envelope.js';
+import { noteAnswer } from '../protocol/answer-note.js';
 import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from './keepalive.js';
 
 /** The SDK's bound on one batch, kept so both transports refuse the same bodies. */
@@ -144,6 +145,8 @@ export class StreamableSessionTransport implements Transport {
     }
     this.byRequest.delete(requestId);
     exchange.answers.set(requestId, message);
+    // For the audit line: a tool's failure is in its answer, not in the HTTP status.
+    if (exchange.res) noteAnswer(exchange.res, message);
     if (exchange.streaming) this.emit(exchange, message);
     if (exchange.complete) this.finish(exchange);
   }
