@@ -3,7 +3,7 @@
 //    each with its own McpServer and transport (session-transport.ts: JSON answers, SSE when a
 //    call streams, an event store for Last-Event-ID); DELETE ends it.
 //  - 2026-07-28: session-less. Each request carries its own protocol envelope and is answered by
-//    a fresh McpServer through the SDK's createMcpHandler.
+//    a fresh McpServer through the SDK's createMcpHandler, driven from node:http (sessionless.ts).
 // The SDK's isLegacyRequest decides which era a request belongs to (the same code the SDK's own
 // entry runs, so the routing cannot disagree with it).
 // A session belongs to the principal that opened it: anyone else's requests with its
@@ -11,8 +11,7 @@
 // for a session held by another replica is relayed there (src/relay/, issue #6): POST, DELETE
 // and the GET stream alike, so any replica serves any session.
 import { randomUUID } from 'node:crypto';
-import { toNodeHandler } from '@modelcontextprotocol/node';
-import { SUPPORTED_PROTOCOL_VERSIONS, createMcpHandler, isInitializeRequest, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { SUPPORTED_PROTOCOL_VERSIONS, createMcpHandler, isInitializeRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { observeTransport } from '../sessions/activity.js';
 import { requireJsonPost } from '../protocol/body.js';
@@ -25,6 +24,7 @@ import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../sessions/princ
 import type { Session } from '../sessions/registry.js';
 import { createServer } from '../mcp/server.js';
 import { StreamableSessionTransport } from './session-transport.js';
+import { isSessionlessPost, serveSessionless, webRequestOf } from './sessionless.js';
 
 const MCP_METHODS = ['GET', 'POST', 'DELETE'] as const;
 
@@ -36,7 +36,7 @@ export interface StreamableRoutes {
 
 export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
   const keepAliveMs = ctx.config.keepaliveIntervalSec * 1000;
-  // toNodeHandler passes req.auth on as authInfo, which carries the principal (auth.ts).
+  // serveSessionless passes req.auth on as authInfo, which carries the principal (auth.ts).
   const modern: McpHttpHandler = createMcpHandler(
     ({ authInfo }) => createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principalFromAuthInfo(authInfo))),
     {
@@ -46,14 +46,15 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
       onerror: (err) => ctx.logger.debug({ err: err.message }, 'streamable HTTP (2026) request refused or failed'),
     },
   );
-  const serveModern = toNodeHandler(modern, { onerror: (err) => ctx.logger.warn({ err: err.message }, 'streamable HTTP (2026) adapter error') });
-
   const handle: RequestHandler = async (req, res) => {
     // Proxies must not buffer the SSE answers; harmless on JSON ones.
     res.setHeader('X-Accel-Buffering', 'no');
     const sessionId = req.header('mcp-session-id');
     if (sessionId !== undefined) return serveSession(ctx, sessionId, req, res);
-    if (req.method === 'POST' && !(await isLegacyRequest(headersOnlyRequest(req), req.body))) {
+    // One Web Request per POST, for the era classification and, when session-less, the exchange.
+    const abort = new AbortController();
+    const request = req.method === 'POST' ? webRequestOf(req, abort.signal) : undefined;
+    if (request && (await isSessionlessPost(request, req.body))) {
       const envelope = envelopeOf(req);
       if (ctx.isDraining()) return refuse.shuttingDown(res, envelope.replyId);
       // A session-less exchange is over when its response is: its tool-call slots go with it.
@@ -65,9 +66,17 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
         done();
         for (const release of slots) release();
       };
-      res.once('close', finish);
+      res.once('close', () => {
+        // The client went away before its answer: the SDK aborts the exchange.
+        if (!res.writableFinished) abort.abort();
+        finish();
+      });
       try {
-        await serveModern(req, res, req.body);
+        await serveSessionless(modern, request, abort, req, res);
+      } catch (err) {
+        ctx.logger.warn({ err: (err as Error).message }, 'streamable HTTP (2026) exchange failed');
+        if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error', envelope.replyId);
+        else res.end();
       } finally {
         finish();
       }
@@ -167,19 +176,4 @@ function protocolVersionAccepted(req: Request, res: Response): boolean {
     envelopeOf(req).replyId,
   );
   return false;
-}
-
-/**
- * The era classification reads only the headers and the already parsed body, so it gets a
- * Web Request with the headers and no body: converting the whole request (body stream
- * included) cost ~68 µs per session-less call in the load profiles, and toNodeHandler
- * converts it again anyway.
- */
-function headersOnlyRequest(req: Request): globalThis.Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(name, value);
-    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-  }
-  return new globalThis.Request(`http://localhost${req.originalUrl}`, { method: req.method, headers });
 }
