@@ -80,9 +80,22 @@ export const originRejections = new Counter({
   registers: [registry],
 });
 
+export const sessionsEvicted = new Counter({
+  name: 'cnpg_mcp_sessions_evicted_total',
+  help: 'Idle sessions closed to make room for a new one of a principal at --max-sessions-per-principal',
+  registers: [registry],
+});
+
 export const callsRefused = new Counter({
   name: 'cnpg_mcp_calls_refused_total',
   help: 'Requests refused by a server limit, by limit (concurrent_calls, sessions_per_principal)',
   labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
+export const streamsOverflowed = new Counter({
+  name: 'cnpg_mcp_streams_overflowed_total',
+  help: 'Event streams (legacy SSE, Streamable HTTP GET) ended, with their session, because their client stopped reading and what waited for it passed the buffer cap',
+  labelNames: ['transport'] as const,
   registers: [registry],
 });

@@ -13,7 +13,7 @@ import { presentedCredentials, redactUrl, stripQueryToken } from './credentials.
 import { closeIfBodyPending, refuse } from '../protocol/errors.js';
 import type { FileWatchOptions } from './file-watch.js';
 import { JwtRejected, looksLikeJwt, OidcVerifier, type OidcSettings } from './oidc.js';
-import { ANONYMOUS, setPrincipal, toAuthInfo, type Principal } from '../sessions/principal.js';
+import { anonymousAt, setPrincipal, toAuthInfo, type Principal } from '../sessions/principal.js';
 import { refuseIfAddressBlocked, type RateLimits } from './rate-limit.js';
 import { TokenSource } from './token-source.js';
 
@@ -78,7 +78,7 @@ export function authGuard(auth: Authenticator, limits: RateLimits, audit: AuditL
     // Whatever happens next, a query token goes no further than here: the URL that routes,
     // transports and logs see has no token, and originalUrl keeps only `token=[redacted]`.
     req.originalUrl = redactUrl(req.originalUrl);
-    const result: AuthResult = auth.enabled ? await auth.authenticate(req) : { principal: ANONYMOUS };
+    const result: AuthResult = auth.enabled ? await auth.authenticate(req) : { principal: anonymousAt(clientIp(req)) };
     stripQueryToken(req);
     if ('principal' in result) {
       setPrincipal(req, result.principal);

@@ -34,6 +34,15 @@ export function tokenFingerprint(token: string): string {
 /** The caller when no authentication is configured (loopback development only). */
 export const ANONYMOUS: Principal = Object.freeze({ key: 'anonymous', id: 'anonymous', user: 'anonymous', groups: [], method: 'none' }) as Principal;
 
+/**
+ * The caller without authentication, one per client address: each address has its own sessions
+ * (and their cap) and its own request budget, instead of every local client sharing one
+ * (issue #12, item 19). Its audit name stays `anonymous`.
+ */
+export function anonymousAt(address: string): Principal {
+  return Object.freeze({ ...ANONYMOUS, key: `anonymous@${address}` }) as Principal;
+}
+
 // A WeakMap rather than a request property: nothing a client sends can set or overwrite it.
 const principals = new WeakMap<IncomingMessage, Principal>();
 

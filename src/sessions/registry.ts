@@ -6,7 +6,7 @@
 // each session findable by the other replicas, which relay its traffic here (issue #6).
 import type { Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
-import { activeSessions, callsRefused } from '../metrics.js';
+import { activeSessions, callsRefused, sessionsEvicted } from '../metrics.js';
 import { SessionActivity } from './activity.js';
 
 export type SessionKind = 'sse' | 'streamable';
@@ -83,11 +83,17 @@ export class SessionRegistry {
     return total;
   }
 
-  /** Whether `owner` may open one more session now; the reason when not. */
+  /**
+   * Whether `owner` may open one more session now; the reason when not. An owner at its cap has
+   * its least recently used idle session closed to make room: clients that never send DELETE
+   * (the conformance suite, many scripts) would otherwise lock themselves out until their old
+   * sessions expire (issue #12, item 19). Only when every one of its sessions has a call in flight
+   * is the new one refused.
+   */
   roomFor(owner: string): NoRoom | undefined {
     if (this.entries.size >= this.options.maxSessions) return 'full';
     const max = this.options.maxPerOwner ?? 0;
-    if (max > 0 && (this.perOwner.get(owner) ?? 0) >= max) {
+    if (max > 0 && (this.perOwner.get(owner) ?? 0) >= max && !this.evictIdle(owner)) {
       callsRefused.inc({ limit: 'sessions_per_principal' });
       return 'principal_full';
     }
@@ -184,13 +190,32 @@ export class SessionRegistry {
     for (const waiter of [...this.waiters]) waiter();
   }
 
+  /** Closes the least recently used session of `owner` that has nothing in flight; false when there is none. */
+  private evictIdle(owner: string): boolean {
+    let oldest: Entry | undefined;
+    // A scan, not an index: it runs only when an owner is at its cap, and sessions are bounded by maxSessions.
+    for (const entry of this.entries.values()) {
+      if (entry.owner !== owner || entry.activity.inflight > 0) continue;
+      if (!oldest || entry.activity.lastActiveAt < oldest.activity.lastActiveAt) oldest = entry;
+    }
+    if (!oldest) return false;
+    sessionsEvicted.inc();
+    this.options.logger.info({ session: oldest.id, kind: oldest.kind }, 'closing the least recently used idle session of a principal at its session cap');
+    this.end(oldest, 'closing an evicted session failed');
+    return true;
+  }
+
+  private end(entry: Entry, failure: string): void {
+    this.remove(entry.id);
+    entry.close().catch((err: unknown) => this.options.logger.warn({ session: entry.id, err: String(err) }, failure));
+  }
+
   private expireIdle(): void {
     const now = this.now();
     for (const entry of [...this.entries.values()]) {
       if (entry.activity.inflight > 0 || now - entry.activity.lastActiveAt < this.options.idleTimeoutMs) continue;
       this.options.logger.info({ session: entry.id, kind: entry.kind }, 'closing idle session');
-      this.remove(entry.id);
-      entry.close().catch((err: unknown) => this.options.logger.warn({ session: entry.id, err: String(err) }, 'closing an idle session failed'));
+      this.end(entry, 'closing an idle session failed');
     }
   }
 }
