@@ -204,7 +204,7 @@ describe.skipIf(!podsCanRun())(`the chart on the local node: 2 replicas of the D
     // not exist, so the wait can only end by its timeout. The rollout replaces one pod at a time
     // (maxSurge 1, maxUnavailable 0), each after its successor is ready and its preStop sleep:
     // both old pods get SIGTERM while these calls are in flight.
-    const sessions = await Promise.all(Array.from({ length: 10 }, () => connectClient(r, 'streamable', TOKEN_D)));
+    const sessions = await Promise.all(Array.from({ length: 10 }, () => connectClient(r, 'streamable', TOKEN_D, { closeOnError: false, ownConnection: true })));
     // Sessions live on the pod that answered initialize: both old pods must hold some.
     for (const pod of old) expect(await podMetric(pod, TOKEN_D, 'cnpg_mcp_active_sessions'), `sessions on ${pod.name}`).toBeGreaterThan(0);
     const calls = sessions.map((session, i) =>
@@ -213,7 +213,11 @@ describe.skipIf(!podsCanRun())(`the chart on the local node: 2 replicas of the D
           name: 'create_postgres_cluster',
           arguments: { name: `pg-sigterm-${i}`, namespace: ns, instances: 1, storage_size: '1Gi', storage_class: 'missing-class', wait: true, timeout: 40 },
         },
-        { timeout: 120_000 },
+        // With a progress token the wait sends progress notifications, so the session's owner
+        // starts its answer at once. Without one, a POST relayed from the other replica gets a 504
+        // after the relay's 10 s head timeout while the owner is still waiting (seen here; a
+        // server-side limit of the relay for long silent calls).
+        { timeout: 120_000, onprogress: () => undefined },
       ),
     );
     // While the old pods terminate: their /readyz (pod IPs are reachable from the machine) and

@@ -3,6 +3,7 @@
 // replicas, Redis in the cluster. One release per describe block, in its own namespace; the
 // images are built once per run (cached by their inputs) and imported into the node.
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { helmBinary, installRelease, prepareImages, type LocalImages, type Release } from '../../local-cluster/release/install.js';
 import { createTestNamespace, deleteTestNamespace, podsCanRun } from '../helpers/cluster.js';
@@ -63,20 +64,25 @@ export async function connectClient(
   release: Release,
   kind: Kind,
   token = release.tokens[0]!,
-  { closeOnError = true }: { closeOnError?: boolean } = {},
+  { closeOnError = true, ownConnection = false }: { closeOnError?: boolean; ownConnection?: boolean } = {},
 ): Promise<{ client: Client; sessionId(): string | undefined }> {
   const requestInit = { headers: { authorization: `Bearer ${token}` } };
+  // ownConnection: a connection pool of its own, so kube-proxy picks a pod for this client
+  // (clients sharing the global pool share its kept-alive connections, hence one pod).
+  const agent = ownConnection ? new Agent() : undefined;
+  const fetch = agent && (((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch);
   const client = new Client({ name: `e2e-deploy-${kind}`, version: '1.0.0' });
   // Load specs: any transport error closes the client, so its pending calls fail at once and it
   // starts over. Without that (closeOnError false), a pending call waits for its own answer even
   // when the session's GET stream ends (a draining server closes it).
   if (closeOnError) client.onerror = () => void client.close();
   if (kind === 'sse') {
-    await client.connect(new SSEClientTransport(new URL('/sse', release.url), { requestInit }));
+    await client.connect(new SSEClientTransport(new URL('/sse', release.url), { requestInit, fetch }));
     return { client, sessionId: () => undefined };
   }
   const transport = new StreamableHTTPClientTransport(new URL('/mcp', release.url), {
     requestInit,
+    fetch,
     reconnectionOptions: { initialReconnectionDelay: 100, maxReconnectionDelay: 500, reconnectionDelayGrowFactor: 1.5, maxRetries: 1 },
   });
   await client.connect(transport);

@@ -21,6 +21,8 @@
 #   build.sh tools                          build buildkitd and buildctl; prints their paths
 #   build.sh --print-image                  "<ref> <tarball>" of the current inputs, no build
 #   build.sh image --containerd-socket S    build the image if not cached; prints "<ref> <tarball>"
+# The sources are the working tree's; CNPG_MCP_IMAGE_FROM=head (or =<commit>) builds from that
+# commit instead (git archive), for a working tree that others are editing at the time.
 # Progress goes to stderr. Needs root (buildkitd and the node's containerd run as root).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,13 +57,24 @@ build_tools() {
 
 # The files the build reads, each with its hash, plus the versions of what else goes in: one
 # line per input, hashed again into the image's tag.
+inputs=(Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json src)
+from="${CNPG_MCP_IMAGE_FROM:-worktree}"
+rev=""
+[[ "$from" != head ]] || from=HEAD
+if [[ "$from" != worktree ]]; then
+  rev="$(git -C "$repo" rev-parse --verify --quiet "$from^{commit}")" || { echo "CNPG_MCP_IMAGE_FROM=$from: not worktree, head or a commit" >&2; exit 2; }
+fi
 inputs_hash() {
   (
     cd "$repo"
     printf 'buildkit %s\nbase node %s npm %s\n' "$buildkit_version" "$NODE_VERSION" "$NPM_VERSION"
-    # `-- build.sh`: a change to this recipe (how the build is run) rebuilds too.
-    { printf '%s\n' Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json \
-        local-cluster/buildkit/build.sh; find src -type f; } | LC_ALL=C sort | xargs sha256sum
+    # This recipe (how the build is run) counts too.
+    sha256sum local-cluster/buildkit/build.sh
+    if [[ -n "$rev" ]]; then
+      git ls-tree -r "$rev" -- "${inputs[@]}"
+    else
+      { printf '%s\n' "${inputs[@]:0:6}"; find src -type f; } | LC_ALL=C sort | xargs sha256sum
+    fi
   ) | sha256sum | cut -c1-16
 }
 
@@ -124,19 +137,31 @@ trap cleanup EXIT
 
 # The npm cache npm ci reads inside the build, seeded by a real `npm ci` of the same lockfile on
 # this machine (which reaches the npm registry), kept per lockfile.
-lock_hash="$(cat "$repo/package.json" "$repo/package-lock.json" | sha256sum | cut -c1-16)"
+if [[ -n "$rev" ]]; then
+  lock_files() { git -C "$repo" show "$rev:package.json" "$rev:package-lock.json"; }
+else
+  lock_files() { cat "$repo/package.json" "$repo/package-lock.json"; }
+fi
+lock_hash="$(lock_files | sha256sum | cut -c1-16)"
 npm_cache="$cache/npm-cache/$lock_hash"
 if [[ ! -d "$npm_cache" ]]; then
   echo "seeding the npm cache for the image build from package-lock.json (once per lockfile)" >&2
   seed="$work/seed"
   mkdir -p "$seed" "$npm_cache.tmp"
-  cp "$repo/package.json" "$repo/package-lock.json" "$seed/"
+  if [[ -n "$rev" ]]; then git -C "$repo" archive "$rev" -- package.json package-lock.json | tar -x -C "$seed"
+  else cp "$repo/package.json" "$repo/package-lock.json" "$seed/"; fi
   # The same `npm ci` flags as the Dockerfile's build stage (all dependencies; the runtime's
   # --omit=dev install reads a subset of the same cache).
   (cd "$seed" && npm ci --cache "$npm_cache.tmp" --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
   mv "$npm_cache.tmp" "$npm_cache"
 fi
 
+context="$repo"
+if [[ -n "$rev" ]]; then
+  context="$work/context"
+  mkdir -p "$context"
+  git -C "$repo" archive "$rev" -- "${inputs[@]}" | tar -x -C "$context"
+fi
 mkdir -p "$work/base" "$work/cni-bin" "$work/cni"
 tar -xf "$base_tarball" -C "$work/base"
 base_digest="$(jq -r '.manifests[0].digest' "$work/base/index.json")"
@@ -165,7 +190,7 @@ fi
 echo "building $ref from the Dockerfile with BuildKit $buildkit_version (first time for these sources)" >&2
 if ! "$buildctl" --addr "unix://$work/buildkitd.sock" build --progress=plain \
   --frontend dockerfile.v0 --opt cmdline= \
-  --local context="$repo" --local dockerfile="$repo" \
+  --local context="$context" --local dockerfile="$context" \
   --oci-layout node-base="$work/base" \
   --opt "context:node:24-bookworm-slim=oci-layout://node-base@$base_digest" \
   --local npm-cache="$npm_cache" \

@@ -8,7 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const buildScript = join(dirname(fileURLToPath(import.meta.url)), 'build.sh');
+const here = dirname(fileURLToPath(import.meta.url));
+const buildScript = join(here, 'build.sh');
+
+/**
+ * build.sh's environment: CNPG_MCP_IMAGE_FROM=head (build the last commit, not the working tree)
+ * resolved to the commit once, so the cache check and the build agree while others commit.
+ */
+async function buildEnv(): Promise<NodeJS.ProcessEnv> {
+  const from = process.env.CNPG_MCP_IMAGE_FROM;
+  if (!from || from === 'worktree' || /^[0-9a-f]{40}$/.test(from)) return process.env;
+  const { stdout } = await run('git', ['-C', here, 'rev-parse', '--verify', `${from === 'head' ? 'HEAD' : from}^{commit}`]);
+  return { ...process.env, CNPG_MCP_IMAGE_FROM: stdout.trim() };
+}
 
 export interface ServerImage {
   /** localhost/cnpg-mcp/server:<content hash> */
@@ -29,18 +41,19 @@ export function containerdSocketOf(planeDir: string): string {
 }
 
 /** What the current sources would build, without building (`build.sh --print-image`). */
-export async function currentServerImage(): Promise<{ ref: string; tarball: string }> {
-  const { stdout } = await run('bash', [buildScript, '--print-image']);
+export async function currentServerImage(env?: NodeJS.ProcessEnv): Promise<{ ref: string; tarball: string }> {
+  const { stdout } = await run('bash', [buildScript, '--print-image'], { env: env ?? (await buildEnv()) });
   return parseLine(stdout);
 }
 
 /** Builds the image if its inputs changed since the last build, then imports it into containerd. */
 export async function buildAndImportServerImage(containerdSocket: string, log: (line: string) => void = () => {}): Promise<ServerImage> {
-  const before = await currentServerImage();
+  const env = await buildEnv();
+  const before = await currentServerImage(env);
   const started = performance.now();
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     // stderr: progress lines, and on failure the tail of buildctl's and buildkitd's logs.
-    const child = spawn('bash', [buildScript, 'image', '--containerd-socket', containerdSocket], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [buildScript, 'image', '--containerd-socket', containerdSocket], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
