@@ -69,17 +69,40 @@ describe('graceful shutdown', () => {
     expect(running.handle.sessionCount()).toBe(0);
   });
 
-  it('gives up on calls still running at the shutdown deadline', async () => {
+  it('gives up on calls still running at the shutdown deadline, answering each for its own id that the server is shutting down (legacy SSE, #12 item 12)', async () => {
     const slow = slowCnpg();
     cleanups.push(slow.release);
     const running = await startServer(slow.deps, { shutdownTimeoutSec: 0.2 });
     const client = await SseClient.connect(running.url);
     cleanups.push(() => client.close());
     await client.initialize();
-    void client.request('tools/call', { name: 'list_postgres_clusters', arguments: {} });
+    const call = client.request('tools/call', { name: 'list_postgres_clusters', arguments: {} });
     await slow.started;
     expect(await running.shutdown()).toBe(false);
     expect(running.handle.sessionCount()).toBe(0);
+    expect((await call).error).toEqual({
+      code: -32000,
+      message: expect.stringMatching(/^Server is shutting down: this call did not finish before the shutdown deadline/),
+    });
+  });
+
+  it('answers a Streamable HTTP call cut by the shutdown deadline with a JSON-RPC error for its id, not "Session not found" (#12 item 12)', async () => {
+    const slow = slowCnpg();
+    cleanups.push(slow.release);
+    const running = await startServer(slow.deps, { shutdownTimeoutSec: 0.2 });
+    const client = new Client({ name: 'spec', version: '1.0.0' });
+    cleanups.push(() => client.close());
+    await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', running.url)));
+    const call = client.callTool({ name: 'list_postgres_clusters', arguments: {} }).then(
+      () => undefined,
+      (err: unknown) => err as { code?: number; message?: string },
+    );
+    await slow.started;
+    expect(await running.shutdown()).toBe(false);
+    const failure = await call;
+    expect(failure?.code).toBe(-32000);
+    expect(failure?.message).toMatch(/Server is shutting down: this call did not finish before the shutdown deadline/);
+    expect(failure?.message).not.toMatch(/Session not found/);
   });
 
   it('exits 0 on SIGTERM when run as `cnpg-mcp --transport http`', async () => {

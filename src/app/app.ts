@@ -75,6 +75,12 @@ export interface HttpApp {
   handle: HttpAppHandle;
 }
 
+/** The answer to a call still running at the shutdown deadline: it may have taken effect. */
+const CUT_BY_SHUTDOWN = {
+  code: -32000,
+  message: 'Server is shutting down: this call did not finish before the shutdown deadline and was cut off; it may have taken effect, check before retrying',
+};
+
 export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: HttpAppOptions = {}): HttpApp {
   const logger = options.logger ?? deps.logger;
   checkImpersonation(deps, config.auth.impersonate);
@@ -164,7 +170,11 @@ export function createHttpApp(deps: ServerDeps, config: HttpConfig, options: Htt
         draining = true;
         logger.info({ sessions: sessions.count, inflight: sessions.inflight }, 'draining: refusing new sessions, waiting for calls in flight');
         const finished = await sessions.whenIdle(config.shutdownTimeoutSec * 1000, signal);
-        if (!finished) logger.warn({ inflight: sessions.inflight }, 'drain deadline reached; closing with calls still in flight');
+        if (!finished) {
+          logger.warn({ inflight: sessions.inflight }, 'drain deadline reached; closing with calls still in flight');
+          // Each cut call gets an answer to its own id before its session goes (issue #12, item 12).
+          await sessions.answerOpenRequests(CUT_BY_SHUTDOWN);
+        }
         await close();
         return finished;
       })()),

@@ -23,6 +23,11 @@ export class SessionActivity {
     return this.open?.size ?? 0;
   }
 
+  /** The ids of the client requests still awaiting an answer. */
+  openRequests(): RequestId[] {
+    return this.open ? [...this.open] : [];
+  }
+
   received(message: JSONRPCMessage): void {
     this.lastActiveAt = this.now();
     const { id, method, params } = message as { id?: RequestId; method?: string; params?: { requestId?: RequestId } };

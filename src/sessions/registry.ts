@@ -175,6 +175,24 @@ export class SessionRegistry {
     });
   }
 
+  /**
+   * Answers every client request still awaiting its answer with a JSON-RPC error carrying `error`,
+   * each for its own id, on the session's own transport (a JSON answer, or an event on its stream):
+   * a call cut by the shutdown deadline learns why, instead of finding its session gone (issue #12,
+   * item 12). Returns how many were answered.
+   */
+  async answerOpenRequests(error: { code: number; message: string }): Promise<number> {
+    const sends: Promise<void>[] = [];
+    for (const entry of this.entries.values()) {
+      for (const id of entry.activity.openRequests()) {
+        // Through the transport's send, which observeTransport() wrapped: the request is settled with it.
+        sends.push(entry.transport.send({ jsonrpc: '2.0', id, error }).catch(() => undefined));
+      }
+    }
+    await Promise.all(sends);
+    return sends.length;
+  }
+
   async closeAll(): Promise<void> {
     const entries = [...this.entries.values()];
     await Promise.allSettled(entries.map((entry) => entry.close()));
