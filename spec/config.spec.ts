@@ -33,4 +33,21 @@ describe('config', () => {
     }
     expect(parseConfig(['--help'], {}).kind).toBe('help');
   });
+  it('creates an optional section only when the setting that opens it is given', () => {
+    expect(run(['--oidc-audience', 'a']).http.auth.oidc).toBeUndefined();
+    expect(run([], { CNPG_MCP_OIDC_ISSUER: 'https://idp.example.com', CNPG_MCP_OIDC_AUDIENCE: 'a' }).http.auth.oidc).toEqual({
+      issuer: 'https://idp.example.com',
+      audience: ['a'],
+      jwksUri: undefined,
+      groupsClaim: 'groups',
+    });
+    expect(run([]).http.tls).toBeUndefined();
+    expect(() => parseConfig(['--tls-key', '/k.pem'], {})).toThrow('--tls-cert and --tls-key go together: give both or neither');
+  });
+  it('lands one setting on every path of its row, and keeps environment-only settings off the command line', () => {
+    const c = run(['--impersonate'], { AUTH_TOKENS: 'a, b' });
+    expect([c.impersonate, c.http.auth.impersonate]).toEqual([true, true]);
+    expect(c.http.auth.tokens).toEqual(['a', 'b']);
+    expect(() => parseConfig(['--auth-tokens', 'a'], {})).toThrow(/Unknown option '--auth-tokens'/);
+  });
 });
