@@ -11,7 +11,7 @@ import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type
 import { tidyObject } from '../cnpg/tidy.js';
 import { changeOutput, clusterSummaryShape } from './outputs.js';
 import * as s from './schemas.js';
-import { change } from './change.js';
+import { change, modifyObject } from './change.js';
 
 const waitFields = {
   wait: z.boolean().default(false).describe('Wait until every instance is ready, sending progress notifications meanwhile.'),
@@ -264,19 +264,30 @@ export const resizeCluster = defineTool({
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    // Volumes only grow: a smaller size is refused here, before the operator is asked for the
-    // impossible (issue #12, item 6). Fresh read: the size to compare with must be the stored one.
-    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true });
-    const current = cluster.spec?.storage?.size;
-    const [from, to] = [current && quantityBytes(current), quantityBytes(input.storage_size)];
-    if (from && to !== undefined && to < from) {
-      throw new ToolError(
-        `${namespace}/${input.name} has ${current} volumes and volumes cannot shrink: ${input.storage_size} is smaller`,
-        `Give a size of at least ${current}; to use less space, create a new cluster and move the data.`,
-      );
-    }
-    const result = await change(ctx, 'cluster', namespace, input.name, { spec: { storage: { size: input.storage_size } } }, input.dry_run, 'resize');
-    return { text: `${input.dry_run ? 'Would resize' : 'Resized'} ${namespace}/${input.name} storage to ${input.storage_size}.`, data: result };
+    const changes = { spec: { storage: { size: input.storage_size } } };
+    // Volumes only grow: a smaller size is refused before the operator is asked for the impossible
+    // (issue #12, item 6). The check runs inside modify(), on the version the write replaces, so a
+    // concurrent resize cannot slip between the comparison and the write; a refusal writes nothing.
+    const result = await modifyObject<Cluster>(
+      ctx,
+      'cluster',
+      input.name,
+      (cluster) => {
+        const current = cluster.spec?.storage?.size;
+        const [from, to] = [current && quantityBytes(current), quantityBytes(input.storage_size)];
+        if (from && to !== undefined && to < from) {
+          throw new ToolError(
+            `${namespace}/${input.name} has ${current} volumes and volumes cannot shrink: ${input.storage_size} is smaller`,
+            `Give a size of at least ${current}; to use less space, create a new cluster and move the data.`,
+          );
+        }
+        return changes;
+      },
+      input.dry_run,
+      'resize',
+    );
+    // `changes` reports what was asked for, not the resourceVersion modify() conditioned the write on.
+    return { text: `${input.dry_run ? 'Would resize' : 'Resized'} ${namespace}/${input.name} storage to ${input.storage_size}.`, data: { ...result, changes } };
   },
 });
 
