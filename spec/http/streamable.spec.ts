@@ -197,7 +197,16 @@ describe('Streamable HTTP transport', () => {
 
   it('answers a call still waiting when its session ends with a JSON-RPC error, not an empty body', async () => {
     const gate = new Promise<never>(() => {});
-    const { url } = await startServer(depsWithCnpg({ list: () => gate }));
+    let reached!: () => void;
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    const { url } = await startServer(
+      depsWithCnpg({
+        list: () => {
+          reached();
+          return gate;
+        },
+      }),
+    );
     const sessionId = await rawSession(url);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
     const call = post(
@@ -205,7 +214,7 @@ describe('Streamable HTTP transport', () => {
       { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_postgres_clusters', arguments: { namespace: 'ns' } } },
       headers,
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waiting; // the call is inside its handler, waiting on the API
     const ended = await fetch(`${url}/mcp`, { method: 'DELETE', headers });
     expect(ended.status).toBe(200);
     const answer = await call;
