@@ -4,7 +4,8 @@
 // The stream is the session: when it closes, the session and its McpServer go with it. The
 // session belongs to the principal that opened the stream: a POST by anyone else finds no
 // session (404, as for an unknown id).
-import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import type { ServerResponse } from 'node:http';
+import type { JSONRPCMessage, TransportSendOptions } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { Router, type Request, type RequestHandler } from 'express';
 import { observeTransport } from '../sessions/activity.js';
@@ -18,6 +19,24 @@ import { depsForPrincipal } from '../sessions/impersonation.js';
 import { startKeepalive, stopKeepalive } from './keepalive.js';
 import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import { createServer } from '../mcp/server.js';
+import { overflowed, type StreamCap } from './stream-cap.js';
+
+/** The SDK's legacy transport, with what its stream may buffer for an unread client capped (stream-cap.ts). */
+class CappedSseTransport extends SSEServerTransport {
+  cap: StreamCap | undefined;
+
+  constructor(
+    endpoint: string,
+    private readonly stream: ServerResponse,
+  ) {
+    super(endpoint, stream);
+  }
+
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    await super.send(message, options);
+    if (this.cap) overflowed(this.stream, this.cap);
+  }
+}
 
 export function legacySseRoutes(ctx: HttpContext): Router {
   const router = Router();
@@ -42,7 +61,7 @@ function openStream(ctx: HttpContext): RequestHandler {
     // nginx and similar proxies buffer responses unless told not to; a buffered stream is a dead one.
     res.setHeader('X-Accel-Buffering', 'no');
     // The transport names the session with crypto.randomUUID(): 122 random bits.
-    const transport = new SSEServerTransport(ROUTES.messages, res);
+    const transport = new CappedSseTransport(ROUTES.messages, res);
     const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
     const session = ctx.sessions.open(transport.sessionId, 'sse', principal.key, transport, () => server.close());
     if (!session) return refuse.tooManySessions(res);
@@ -52,6 +71,7 @@ function openStream(ctx: HttpContext): RequestHandler {
       stopKeepalive(res);
       ctx.sessions.remove(transport.sessionId);
     };
+    transport.cap = { transport: 'sse', sessionId: transport.sessionId, logger: ctx.logger, endSession: () => void transport.close() };
     try {
       // Before the `endpoint` event names the session: its first POST may reach another replica.
       await session.announced;

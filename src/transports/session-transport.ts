@@ -30,6 +30,8 @@ import { MemoryEventStore, PRIMING } from './event-store.js';
 import { envelopeOf, parseEnvelope } from '../protocol/envelope.js';
 import { noteAnswer } from '../protocol/answer-note.js';
 import { KEEPALIVE_COMMENT, startKeepalive, stopKeepalive } from './keepalive.js';
+import type { Logger } from '../log.js';
+import { overflowed } from './stream-cap.js';
 
 /** The SDK's bound on one batch, kept so both transports refuse the same bodies. */
 const MAX_BATCH = 100;
@@ -87,6 +89,8 @@ export interface SessionTransportOptions {
   sessionId: string;
   /** SSE keep-alive comment interval, and how long a POST waits before it becomes a stream; 0: never. */
   keepAliveMs: number;
+  /** Where a stream ended for an unread client is logged (stream-cap.ts); without one, streams are not capped. */
+  logger?: Logger;
 }
 
 export class StreamableSessionTransport implements Transport {
@@ -274,7 +278,9 @@ export class StreamableSessionTransport implements Transport {
   private sendUnrelated(message: JSONRPCMessage): void {
     if (!('method' in message)) throw new Error('a response must answer a request of this session');
     const eventId = this.events.store(STANDALONE, message);
-    this.standalone?.write(sseEvent(message, eventId));
+    if (!this.standalone) return;
+    this.standalone.write(sseEvent(message, eventId));
+    this.capped(this.standalone);
   }
 
   /** Sends a message on the exchange's stream (opening it first if the POST was still waiting). */
@@ -282,6 +288,13 @@ export class StreamableSessionTransport implements Transport {
     const event = sseEvent(message, this.events.store(exchange.streamId, message));
     if (!exchange.streaming) this.openStream(exchange, event);
     else exchange.res?.write(event);
+    if (exchange.res) this.capped(exchange.res);
+  }
+
+  /** A stream whose client stopped reading ends the session once its unread data passes the cap. */
+  private capped(res: Response): void {
+    const { logger } = this.options;
+    if (logger && this.sessionId) overflowed(res, { transport: 'streamable', sessionId: this.sessionId, logger, endSession: () => void this.close() });
   }
 
   /** Turns the exchange's response into an SSE stream; `first` goes out in the same write as the head. */

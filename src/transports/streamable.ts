@@ -141,7 +141,7 @@ async function openSession(ctx: HttpContext, req: Request, res: Response, keepAl
   // requests are authenticated and sessions bound to their principal — but it must not be
   // predictable either).
   const id = randomUUID();
-  const transport = new StreamableSessionTransport({ sessionId: id, keepAliveMs });
+  const transport = new StreamableSessionTransport({ sessionId: id, keepAliveMs, logger: ctx.logger });
   const server = createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principal));
   const session = ctx.sessions.open(id, 'streamable', principal.key, transport, () => server.close());
   if (!session) return refuse.tooManySessions(res, envelopeOf(req).replyId);
