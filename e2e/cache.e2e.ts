@@ -1,5 +1,6 @@
 // The shared watch cache against a real API server: reads stop costing API requests once it
 // has synced, and a write of ours is visible to the very next read (read-your-writes).
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WatchCache } from '../src/cnpg/cache.js';
 import { CnpgClient } from '../src/cnpg/client.js';
@@ -75,16 +76,32 @@ describe('watch cache', () => {
 });
 
 describe('watch cache without permission to list', () => {
-  it('never answers from an empty cache: reads keep getting the API server 403', async () => {
+  it('never answers from an empty cache: reads keep getting the API server 403 through every refused list of its feed', async () => {
     const { impersonatingConfig } = await import('../src/cnpg/impersonation.js');
     const kc = impersonatingConfig(e2eKubeConfig(), { user: 'nobody-special', groups: [] });
-    const limited = new WatchCache(kc, undefined, createLogger('silent'));
+    // The feed logs each list that failed: once one is logged, that attempt is settled, and a feed
+    // that wrongly took it for a sync would answer the next read from its empty store.
+    const failedLists: unknown[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          const entry = JSON.parse(line) as { msg?: string; kind?: string };
+          if (entry.kind === 'cluster' && entry.msg?.startsWith('watch interrupted')) failedLists.push(entry);
+        },
+      },
+    );
+    const limited = new WatchCache(kc, undefined, logger);
     const reader = new CnpgClient(kc, limited);
     try {
-      for (let i = 0; i < 5; i++) {
+      // The first read starts the feed; each later one comes after one more refused list (the
+      // feed retries after 1 s, then 2 s).
+      for (let attempt = 1; attempt <= 3; attempt++) {
         await expect(reader.get('cluster', ns, 'c1')).rejects.toMatchObject({ kind: 'forbidden', status: 403 });
-        await new Promise((r) => setTimeout(r, 200)); // give a wrongly-synced feed time to show itself
+        await waitFor(() => failedLists.length >= attempt, { timeoutMs: 20_000, what: `list ${attempt} of the feed to be refused` });
       }
+      await expect(reader.get('cluster', ns, 'c1')).rejects.toMatchObject({ kind: 'forbidden', status: 403 });
+      await expect(reader.list('cluster', ns)).rejects.toMatchObject({ kind: 'forbidden', status: 403 });
     } finally {
       await limited.stop();
     }
