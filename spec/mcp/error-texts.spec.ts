@@ -23,6 +23,7 @@ const VERBS = new Set([
   'Reload',
   'Hibernate',
   'Fence',
+  'Destroy',
   'Query',
 ]);
 

@@ -16,7 +16,11 @@ describe('prompts and resources', () => {
     const diagnose = await conn.client.getPrompt({ name: 'diagnose_cluster', arguments: { name: 'pg', namespace: 'prod' } });
     const text = (diagnose.messages[0]!.content as { text: string }).text;
     expect(text).toContain('"pg" in namespace "prod"');
-    for (const tool of ['get_cluster_status', 'get_cluster_events', 'get_cluster_logs']) expect(text).toContain(tool);
+    for (const tool of ['get_cluster_status', 'get_cluster_events', 'get_cluster_logs', 'get_replication_status']) expect(text).toContain(tool);
+    // Every tool a step names is one the server lists (a renamed tool would leave the step pointing nowhere).
+    const { tools } = await conn.client.listTools();
+    const named = [...text.matchAll(/\b([a-z]+(?:_[a-z]+)+)\b/g)].map((m) => m[1]!).filter((w) => /^(get|list)_/.test(w));
+    for (const tool of named) expect(tools.map((t) => t.name)).toContain(tool);
     const plan = await conn.client.getPrompt({ name: 'plan_switchover', arguments: { name: 'pg' } });
     expect((plan.messages[0]!.content as { text: string }).text).toMatch(/promote_cluster_instance with dry_run=true/);
   });

@@ -1,9 +1,11 @@
 // wait=true on operations (issue #15): when a cluster counts as settled, and what the answer says
 // when the wait ends before the operator does. The watch itself runs in e2e/postgres.e2e.ts
-// (promote_cluster_instance with wait, on running pods).
+// (promote_cluster_instance with wait, on running pods) and e2e/operations.e2e.ts (every other operation).
 import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/cnpg/types.js';
+import type { ToolContext } from '../../src/kit/tool.js';
 import { followSentence, settled } from '../../src/tools/follow.js';
+import { fencingEnd, instanceCountEnd } from '../../src/tools/operation-ends.js';
 
 const cluster = (phase: string, ready: number, instances = 2): Cluster => ({
   apiVersion: 'postgresql.cnpg.io/v1',
@@ -42,3 +44,54 @@ describe('followSentence', () => {
     expect(followSentence(undefined, 'unused')).toMatch(/get_cluster_status/);
   });
 });
+
+describe('where operations end, on the Cluster alone', () => {
+  const withStatus = (status: Record<string, unknown>, instances = 2, annotations: Record<string, string> = {}): Cluster => ({
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    metadata: { name: 'pg', namespace: 'ns', annotations },
+    spec: { instances },
+    status,
+  });
+  const healthy = 'Cluster in healthy state';
+
+  it('a scale down is not done while the old pods are still counted (ready >= spec is not enough)', () => {
+    const end = instanceCountEnd(2);
+    expect(end.cluster(withStatus({ phase: healthy, instances: 3, readyInstances: 3 }))).toBe(false);
+    expect(end.cluster(withStatus({ phase: healthy, instances: 2, readyInstances: 2 }))).toBe(true);
+    expect(end.cluster(withStatus({ phase: 'Creating a new replica', instances: 2, readyInstances: 2 }))).toBe(false);
+  });
+
+  it('unfencing is done once the annotation no longer names the instance and every instance is ready', () => {
+    const ctx = {} as ToolContext; // the unfence end asks nothing but the Cluster
+    const end = fencingEnd(ctx, 'unfence', ['pg-2']);
+    expect(end.probe).toBeUndefined();
+    expect(end.cluster(withStatus({ phase: healthy, readyInstances: 2 }, 2, { 'cnpg.io/fencedInstances': '["pg-2"]' }))).toBe(false);
+    expect(end.cluster(withStatus({ phase: healthy, readyInstances: 1 }))).toBe(false);
+    expect(end.cluster(withStatus({ phase: healthy, readyInstances: 2 }))).toBe(true);
+    expect(fencingEnd(ctx, 'unfence', ['pg-2']).cluster(withStatus({ phase: healthy, readyInstances: 2 }, 2, { 'cnpg.io/fencedInstances': '["*"]' }))).toBe(
+      false,
+    );
+  });
+
+  it('fencing waits for the annotation before it asks the pods', () => {
+    const end = fencingEnd({} as ToolContext, 'fence', ['pg-2']);
+    expect(end.cluster(withStatus({ phase: healthy, readyInstances: 2 }))).toBe(false);
+    expect(end.cluster(withStatus({ phase: healthy, readyInstances: 2 }, 2, { 'cnpg.io/fencedInstances': '["pg-2"]' }))).toBe(true);
+    expect(end.probe).toBeTypeOf('function');
+  });
+});
+
+describe('followSentence with what was awaited', () => {
+  it('names it', () => {
+    const text = followSentence(
+      { complete: false, waited_seconds: 5, phase: healthy(), ready_instances: 2, instances: 3, waiting_for: 'pg-2 to restart and be ready' },
+      'unused',
+    );
+    expect(text).toMatch(/waiting for pg-2 to restart and be ready\)/);
+  });
+});
+
+function healthy() {
+  return 'Cluster in healthy state';
+}

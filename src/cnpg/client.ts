@@ -2,6 +2,7 @@
 // Kubernetes client directly. Writes are narrow merge patches (docs/cnpg-facts.md): a
 // whole-object write collides with the operator's own updates.
 import {
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -9,6 +10,8 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type CoreV1Event,
+  type V1Job,
+  type V1PersistentVolumeClaim,
   type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
@@ -59,6 +62,7 @@ function inNamespace(err: unknown, namespace: string): unknown {
 export class CnpgClient {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
+  private readonly batch: BatchV1Api;
 
   /** With a cache, reads of CNPG objects are served from it once its watch has synced. */
   constructor(
@@ -67,6 +71,7 @@ export class CnpgClient {
   ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.batch = kubeConfig.makeApiClient(BatchV1Api);
   }
 
   /** Every Kubernetes call goes through here: counted by verb, errors classified. */
@@ -241,6 +246,27 @@ export class CnpgClient {
 
   async deletePod(namespace: string, name: string, options?: WriteOptions): Promise<void> {
     await this.api('delete', () => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
+  }
+
+  async getPod(namespace: string, name: string): Promise<V1Pod> {
+    return this.api('get', () => this.core.readNamespacedPod({ namespace, name }));
+  }
+
+  async listPvcs(namespace: string, labelSelector: string): Promise<V1PersistentVolumeClaim[]> {
+    return (await this.api('list', () => this.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }))).items;
+  }
+
+  async deletePvc(namespace: string, name: string, options?: WriteOptions): Promise<void> {
+    await this.api('delete', () => this.core.deleteNamespacedPersistentVolumeClaim({ namespace, name, ...dryRunParam(options) }));
+  }
+
+  async listJobs(namespace: string, labelSelector: string): Promise<V1Job[]> {
+    return (await this.api('list', () => this.batch.listNamespacedJob({ namespace, labelSelector }))).items;
+  }
+
+  /** Background propagation, as kubectl cnpg destroy deletes an instance's jobs: their pods go too. */
+  async deleteJob(namespace: string, name: string, options?: WriteOptions): Promise<void> {
+    await this.api('delete', () => this.batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background', ...dryRunParam(options) }));
   }
 
   /**

@@ -23,6 +23,8 @@ export interface PgStatus {
   isPrimary?: boolean;
   replayPaused?: boolean;
   pendingRestart?: boolean;
+  /** cnpg.config_sha256 of the configuration PostgreSQL has loaded (pg_show_all_file_settings). */
+  loadedConfigurationHash?: string;
   isWalReceiverActive?: boolean;
   isPgRewindRunning?: boolean;
   mightBeUnavailable?: boolean;
@@ -164,7 +166,7 @@ function walArchiving(cluster: Cluster, primary: PgStatus | undefined): WalArchi
 }
 
 /** Builds the report from what each pod answered (a PgStatus) or why it did not (an error). */
-export function describeInstances(cluster: Cluster, answers: { pod: V1Pod; status?: PgStatus; error?: unknown }[]): InstanceReport {
+export function describeInstances(cluster: Cluster, answers: InstanceAnswer[]): InstanceReport {
   const sorted = [...answers].sort((a, b) => (a.pod.metadata?.name ?? '').localeCompare(b.pod.metadata?.name ?? ''));
   // tryGetPrimaryInstance: the one that says it is primary, or that has standbys streaming from it.
   const primary = sorted.find((a) => a.status?.isPrimary || (a.status?.replicationInfo?.length ?? 0) > 0)?.status;
@@ -204,11 +206,17 @@ export function describeInstances(cluster: Cluster, answers: { pod: V1Pod; statu
   return { instances, wal_archiving: walArchiving(cluster, primary) };
 }
 
-/** Asks every instance pod of `cluster` for its status, in parallel. */
-export async function readInstances(client: CnpgClient, cluster: Cluster): Promise<InstanceReport> {
+export interface InstanceAnswer {
+  pod: V1Pod;
+  status?: PgStatus;
+  error?: unknown;
+}
+
+/** Every instance manager's own answer (or why there is none), in parallel. */
+export async function readPgStatuses(client: CnpgClient, cluster: Cluster): Promise<InstanceAnswer[]> {
   const namespace = cluster.metadata.namespace ?? '';
   const pods = await client.listPods(namespace, `cnpg.io/cluster=${cluster.metadata.name},cnpg.io/podRole=instance`);
-  const answers = await Promise.all(
+  return Promise.all(
     pods.map(async (pod) => {
       if (pod.status?.phase !== 'Running') return { pod, error: `the pod is ${pod.status?.phase ?? 'not running yet'}, so its instance manager cannot answer` };
       return fetchStatus(client, pod).then(
@@ -217,7 +225,11 @@ export async function readInstances(client: CnpgClient, cluster: Cluster): Promi
       );
     }),
   );
-  return describeInstances(cluster, answers);
+}
+
+/** Asks every instance pod of `cluster` for its status, in parallel. */
+export async function readInstances(client: CnpgClient, cluster: Cluster): Promise<InstanceReport> {
+  return describeInstances(cluster, await readPgStatuses(client, cluster));
 }
 
 function bytes(n: number): string {

@@ -15,8 +15,9 @@ const PROMPTS: Record<string, { title: string; description: string; steps: (wher
       '1. get_cluster_status with detail_level=detailed: note phase, phase reason, ready/total instances, primary, conditions.',
       '2. get_cluster_events with warnings_only=true: look for scheduling, volume, image pull or probe failures.',
       '3. If instances exist, get_cluster_logs (tail_lines=200) and look for FATAL/PANIC lines, replication or WAL archiving errors.',
-      '4. list_postgres_backups: is the last backup recent and completed?',
-      '5. Summarise the most likely cause, the evidence, and the smallest safe fix; propose it with dry_run=true first.',
+      '4. get_replication_status: is every standby streaming, how far behind (bytes, seconds), and does a slot retain much WAL or show wal_status lost?',
+      '5. list_postgres_backups: is the last backup recent and completed?',
+      '6. Summarise the most likely cause, the evidence, and the smallest safe fix; propose it with dry_run=true first.',
     ],
   },
   plan_switchover: {

@@ -1,80 +1,19 @@
 // Cluster tools: list, status, create, scale, resize storage, parameters, delete.
 import { z } from 'zod';
-import { HEALTHY_PHASE, formatSummary, summariseCluster } from '../cnpg/status.js';
+import { formatSummary, summariseCluster } from '../cnpg/status.js';
 import { instanceStatusShape, instanceTableRows, readInstances, walArchivingLine, walArchivingShape } from '../cnpg/instance-status.js';
 import { formatTable } from './table.js';
 import { buildCluster } from '../cnpg/manifests.js';
 import { quantityBytes } from '../cnpg/quantity.js';
 import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
-import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
+import { ADDITIVE, ADDITIVE_IDEMPOTENT, DESTRUCTIVE, READ_ONLY, defineTool } from '../kit/tool.js';
 import { tidyObject } from '../cnpg/tidy.js';
 import { changeOutput, clusterSummaryShape } from './outputs.js';
 import * as s from './schemas.js';
 import { change, modifyObject } from './change.js';
-
-const waitFields = {
-  wait: z.boolean().default(false).describe('Wait until every instance is ready, sending progress notifications meanwhile.'),
-  timeout: z.number().int().min(5).max(1800).default(300).describe('Seconds to wait when wait=true.'),
-};
-
-/** What a wait=true call reports: whether the cluster got there, and where it stood at the end. */
-const waitOutcome = z
-  .object({
-    complete: z.boolean().describe('false: the change is made but the cluster was not ready when the wait ended; do not repeat the call.'),
-    waited_seconds: z.number(),
-    phase: z.string(),
-    ready_instances: z.number(),
-    instances: z.number(),
-  })
-  .optional()
-  .describe('Present with wait=true.');
-
-type WaitReport = NonNullable<z.infer<typeof waitOutcome>>;
-
-/**
- * Watches the cluster until all instances are ready, for the whole `timeoutSec` (issue #12,
- * item 2). Progress goes up by one with every change of phase or ready count (MCP progress must
- * increase, and the ready count can fall); the message says ready/total and the phase.
- */
-async function waitUntilReady(ctx: ToolContext, namespace: string, name: string, instances: number, timeoutSec: number): Promise<WaitReport> {
-  const started = Date.now();
-  let step = 0;
-  let shown = '';
-  const outcome = await ctx
-    .cnpg()
-    .waitFor<Cluster, Cluster>(
-      'cluster',
-      namespace,
-      name,
-      (c) => (c.status?.phase === HEALTHY_PHASE && (c.status.readyInstances ?? 0) >= instances ? c : undefined),
-      {
-        timeoutMs: timeoutSec * 1000,
-        signal: ctx.signal,
-        onChange: (c) => {
-          const message = `${c.status?.readyInstances ?? 0}/${instances} ready; ${c.status?.phase ?? 'waiting for the operator'}`;
-          if (message === shown) return;
-          shown = message;
-          void ctx.progress(++step, undefined, message);
-        },
-      },
-    );
-  const cluster = outcome.done ? outcome.value : outcome.last;
-  return {
-    complete: outcome.done,
-    waited_seconds: Math.round((Date.now() - started) / 1000),
-    phase: cluster.status?.phase ?? 'not reconciled yet',
-    ready_instances: cluster.status?.readyInstances ?? 0,
-    instances,
-  };
-}
-
-/** The sentence after a change made with wait=true. */
-function waitSentence(wait: WaitReport | undefined): string {
-  if (!wait) return ' Follow it with get_cluster_status.';
-  if (wait.complete) return ' All instances are ready.';
-  return ` Not ready yet after ${wait.waited_seconds}s (${wait.ready_instances}/${wait.instances} ready; ${wait.phase}): the change is made and the operator is still working on it. Do not repeat the call; follow it with get_cluster_status.`;
-}
+import { followCluster, followFields, followOutcome, followSentence } from './follow.js';
+import { configurationHashes, instanceCountEnd, parametersEnd } from './operation-ends.js';
 
 export const listClusters = defineTool({
   name: 'list_postgres_clusters',
@@ -205,19 +144,20 @@ export const createCluster = defineTool({
       .optional()
       .describe('Scheduling of the instances (spec.affinity).'),
     dry_run: s.dryRun,
-    ...waitFields,
+    ...followFields,
   }),
-  output: changeOutput.extend({ manifest: z.record(z.string(), z.unknown()), wait: waitOutcome }),
+  output: changeOutput.extend({ manifest: z.record(z.string(), z.unknown()), wait: followOutcome }),
   annotations: ADDITIVE,
   async handler(input, ctx) {
     if (input.image && input.postgres_version) throw new ToolError('give either image or postgres_version, not both');
     const { namespace } = ctx;
     const manifest = buildCluster({ ...input, namespace });
     const created = await ctx.cnpg().create<Cluster>('cluster', namespace, manifest, { dryRun: input.dry_run });
-    const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
+    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(input.instances), input.timeout) : undefined;
     const verb = input.dry_run ? 'Would create' : 'Created';
+    const tail = input.dry_run ? '' : followSentence(wait, 'All instances are ready');
     return {
-      text: `${verb} cluster ${namespace}/${input.name} with ${input.instances} instance(s) of ${input.storage_size}.${waitSentence(wait)}`,
+      text: `${verb} cluster ${namespace}/${input.name} with ${input.instances} instance(s) of ${input.storage_size}.${tail}`,
       data: { name: input.name, namespace, action: 'create', dry_run: input.dry_run, changes: manifest, manifest, result: tidyObject(created), wait },
     };
   },
@@ -238,16 +178,18 @@ export const scaleCluster = defineTool({
     namespace: s.namespace,
     instances: z.number().int().min(1).max(10).describe('New number of instances.'),
     dry_run: s.dryRun,
-    ...waitFields,
+    ...followFields,
   }),
-  output: changeOutput.extend({ wait: waitOutcome }),
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const { namespace } = ctx;
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
-    const wait = input.wait && !input.dry_run ? await waitUntilReady(ctx, namespace, input.name, input.instances, input.timeout) : undefined;
+    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(input.instances), input.timeout) : undefined;
+    // Without wait the one-line answer stays as it was (spec/mcp/dry-run.spec.ts).
+    const tail = wait ? followSentence(wait, `${input.instances} instance(s) ready`) : '';
     return {
-      text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).${wait ? waitSentence(wait) : ''}`,
+      text: `${input.dry_run ? 'Would scale' : 'Scaled'} ${namespace}/${input.name} to ${input.instances} instance(s).${tail}`,
       data: { ...result, wait },
     };
   },
@@ -296,7 +238,8 @@ export const updateParameters = defineTool({
   title: 'Update PostgreSQL parameters',
   description:
     'Sets postgresql.conf parameters (spec.postgresql.parameters); set a value to null to remove it. The operator applies ' +
-    'reloadable ones live and restarts instances for the rest. Fixed parameters the operator manages are rejected by it.',
+    'reloadable ones live and restarts instances for the rest. Fixed parameters the operator manages are rejected by it. ' +
+    'With wait=true it follows until every instance has loaded the new configuration with no restart pending.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
@@ -304,11 +247,16 @@ export const updateParameters = defineTool({
       .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'parameter names are lowercase'), s.oneLine(1000).nullable())
       .refine((p) => Object.keys(p).length >= 1 && Object.keys(p).length <= 100, 'between 1 and 100 parameters'),
     dry_run: s.dryRun,
+    ...followFields,
   }),
-  output: changeOutput,
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: ADDITIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const { namespace } = ctx;
+    const following = input.wait && !input.dry_run;
+    // What the change must move away from: the configuration each instance has loaded now.
+    const before = following ? await ctx.cnpg().get<Cluster>('cluster', namespace, input.name, { fresh: true }) : undefined;
+    const hashes = before ? await configurationHashes(ctx, before) : new Set<string>();
     const result = await change(
       ctx,
       'cluster',
@@ -318,10 +266,15 @@ export const updateParameters = defineTool({
       input.dry_run,
       'update parameters',
     );
+    // The same parameters again change no spec, and so no configuration: nothing to wait for but health.
+    const unchanged =
+      before?.metadata.generation !== undefined && before.metadata.generation === (result.result?.metadata as { generation?: number } | undefined)?.generation;
+    const wait = following ? await followCluster(ctx, namespace, input.name, parametersEnd(ctx, unchanged ? new Set() : hashes), input.timeout) : undefined;
     const list = Object.entries(input.parameters)
       .map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`))
       .join(', ');
-    return { text: `${input.dry_run ? 'Would set' : 'Set'} ${list} on ${namespace}/${input.name}.`, data: result };
+    const tail = input.dry_run ? '' : followSentence(wait, 'Every instance runs with the new configuration');
+    return { text: `${input.dry_run ? 'Would set' : 'Set'} ${list} on ${namespace}/${input.name}.${tail}`, data: { ...result, wait } };
   },
 });
 

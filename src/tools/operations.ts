@@ -11,10 +11,10 @@ import { ToolError } from '../kit/tool-error.js';
 import { ADDITIVE_IDEMPOTENT, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, defineTool, type ToolContext } from '../kit/tool.js';
 import { change, modifyObject } from './change.js';
 import { followCluster, followFields, followOutcome, followSentence, settled } from './follow.js';
+import { fencingEnd, instanceRestartEnd, RESTARTED_AT, rollingRestartEnd } from './operation-ends.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
 
-const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const RELOADED_AT = 'cnpg.io/reloadedAt';
 const SWITCHOVER_PHASE = 'Switchover in progress';
 const HIBERNATION_CONDITION = 'cnpg.io/hibernation';
@@ -22,7 +22,7 @@ const HIBERNATION_CONDITION = 'cnpg.io/hibernation';
 const instanceName = s.k8sName.describe('Instance (pod) name, e.g. mycluster-2.');
 
 /** An instance belongs to the cluster when its pod carries the cluster label, or the operator lists it. */
-async function assertInstanceOf(ctx: ToolContext, cluster: Cluster, instance: string): Promise<void> {
+export async function assertInstanceOf(ctx: ToolContext, cluster: Cluster, instance: string): Promise<void> {
   const namespace = cluster.metadata.namespace!;
   const pods = await ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${cluster.metadata.name}`);
   const known = new Set([...pods.map((p) => p.metadata?.name), ...((cluster.status?.instanceNames as string[] | undefined) ?? [])]);
@@ -133,15 +133,18 @@ export const restartCluster = defineTool({
   title: 'Restart a cluster (rolling)',
   description:
     'Restarts every instance one at a time, replicas first and the primary last (with a switchover), as ' +
-    '`kubectl cnpg restart` does through the kubectl.kubernetes.io/restartedAt annotation. Use after changes that need a restart.',
-  input: z.object({ name: s.clusterName, namespace: s.namespace, dry_run: s.dryRun }),
-  output: changeOutput,
+    '`kubectl cnpg restart` does through the kubectl.kubernetes.io/restartedAt annotation. With wait=true it follows until every instance has restarted and is ready.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, dry_run: s.dryRun, ...followFields }),
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    const patch = { metadata: { annotations: { [RESTARTED_AT]: rfc3339() } } };
+    const requestedAt = rfc3339();
+    const patch = { metadata: { annotations: { [RESTARTED_AT]: requestedAt } } };
     const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'restart');
-    return { text: `${input.dry_run ? 'Would start' : 'Started'} a rolling restart of ${namespace}/${input.name}.`, data: result };
+    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, rollingRestartEnd(ctx, requestedAt), input.timeout) : undefined;
+    const tail = input.dry_run ? '' : followSentence(wait, 'Every instance restarted and is ready');
+    return { text: `${input.dry_run ? 'Would start' : 'Started'} a rolling restart of ${namespace}/${input.name}.${tail}`, data: { ...result, wait } };
   },
 });
 
@@ -150,9 +153,9 @@ export const restartInstance = defineTool({
   title: 'Restart one replica',
   description:
     'Restarts one replica by deleting its pod; the operator recreates it on the same volume. Refuses the primary: ' +
-    'switch over first (promote_cluster_instance) or use restart_postgres_cluster.',
-  input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun }),
-  output: changeOutput,
+    'switch over first (promote_cluster_instance) or use restart_postgres_cluster. With wait=true it follows until the new pod is ready.',
+  input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun, ...followFields }),
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
   async handler(input, ctx) {
     const { namespace } = ctx;
@@ -161,10 +164,16 @@ export const restartInstance = defineTool({
       throw new ToolError(`${input.instance} is the primary`, 'Promote another instance first, or use restart_postgres_cluster.');
     }
     await assertInstanceOf(ctx, cluster, input.instance);
+    const before = (await ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${input.name}`)).find((p) => p.metadata?.name === input.instance);
     await ctx.cnpg().deletePod(namespace, input.instance, { dryRun: input.dry_run });
+    const wait =
+      input.wait && !input.dry_run
+        ? await followCluster(ctx, namespace, input.name, instanceRestartEnd(ctx, input.instance, before?.metadata?.uid), input.timeout)
+        : undefined;
+    const tail = input.dry_run ? '' : followSentence(wait, `${input.instance} is back and ready`);
     return {
-      text: `${input.dry_run ? 'Would restart' : 'Restarting'} instance ${input.instance} of ${namespace}/${input.name}.`,
-      data: { name: input.name, namespace, action: 'restart instance', dry_run: input.dry_run, changes: { deletedPod: input.instance } },
+      text: `${input.dry_run ? 'Would restart' : 'Restarting'} instance ${input.instance} of ${namespace}/${input.name}.${tail}`,
+      data: { name: input.name, namespace, action: 'restart instance', dry_run: input.dry_run, changes: { deletedPod: input.instance }, wait },
     };
   },
 });
@@ -218,7 +227,8 @@ export const fenceInstances = defineTool({
   title: 'Fence or unfence instances',
   description:
     "Fencing stops PostgreSQL on the given instances (or '*' for all) while keeping the pods for investigation; unfencing " +
-    'starts it again. Edits the cnpg.io/fencedInstances annotation as `kubectl cnpg fencing` does.',
+    'starts it again. Edits the cnpg.io/fencedInstances annotation as `kubectl cnpg fencing` does. With wait=true it follows until the ' +
+    'fenced PostgreSQL is down (pod not ready), or every instance is ready again.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
@@ -229,8 +239,9 @@ export const fenceInstances = defineTool({
       .max(20)
       .describe("Instance names, or ['*'] for every instance."),
     dry_run: s.dryRun,
+    ...followFields,
   }),
-  output: changeOutput,
+  output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE_IDEMPOTENT,
   async handler(input, ctx) {
     const { namespace } = ctx;
@@ -252,7 +263,14 @@ export const fenceInstances = defineTool({
       input.dry_run,
       input.action,
     );
-    return { text: `${input.dry_run ? 'Would set' : 'Set'} fenced instances of ${namespace}/${input.name} to ${value ?? 'none'}.`, data: result };
+    const wait =
+      input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, fencingEnd(ctx, input.action, input.instances), input.timeout) : undefined;
+    const finished = input.action === 'fence' ? `PostgreSQL of ${input.instances.join(', ')} is stopped` : 'Every instance is ready';
+    const tail = input.dry_run ? '' : followSentence(wait, finished);
+    return {
+      text: `${input.dry_run ? 'Would set' : 'Set'} fenced instances of ${namespace}/${input.name} to ${value ?? 'none'}.${tail}`,
+      data: { ...result, wait },
+    };
   },
 });
 

@@ -131,7 +131,7 @@ export const queryPostgres = defineTool({
 });
 
 /** psql's error lines without its "psql:" location prefix; the first few lines are enough. */
-function psqlError(stderr: string): string {
+export function psqlError(stderr: string): string {
   const lines = stderr
     .split('\n')
     .map((l) => l.replace(/^psql:(<stdin>|[^:]*):\d+: /, '').trimEnd())
