@@ -42,7 +42,9 @@ export function useRelease(prefix: string, options: { release?: string; values?:
       values: options.values,
       tokens: options.tokens,
     });
-    console.log(`[deploy] ${release.release} in ${namespace}: 2 replicas ready ${release.rolloutSeconds.toFixed(1)} s after helm upgrade --install (image ${ready.server.ref}${built ? `, built in ${built.toFixed(0)} s` : ', cached'})`);
+    console.log(
+      `[deploy] ${release.release} in ${namespace}: 2 replicas ready ${release.rolloutSeconds.toFixed(1)} s after helm upgrade --install (image ${ready.server.ref}${built ? `, built in ${built.toFixed(0)} s` : ', cached'})`,
+    );
     // A cold image build takes minutes; the rollout well under one.
   }, 900_000);
   afterAll(async () => {
@@ -70,7 +72,10 @@ export async function connectClient(
   // ownConnection: a connection pool of its own, so kube-proxy picks a pod for this client
   // (clients sharing the global pool share its kept-alive connections, hence one pod).
   const agent = ownConnection ? new Agent() : undefined;
-  const fetch = agent && (((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch);
+  const fetch =
+    agent &&
+    (((input: string | URL | Request, init?: RequestInit) =>
+      undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch);
   const client = new Client({ name: `e2e-deploy-${kind}`, version: '1.0.0' });
   // Load specs: any transport error closes the client, so its pending calls fail at once and it
   // starts over. Without that (closeOnError false), a pending call waits for its own answer even
@@ -97,7 +102,9 @@ export interface ServerPod {
 
 /** The release's server pods that are Running and not being deleted. */
 export async function serverPods(release: Release): Promise<ServerPod[]> {
-  const list = JSON.parse(await release.kubectl(['get', 'pods', '-l', `app.kubernetes.io/instance=${release.release},app.kubernetes.io/name=cnpg-mcp`, '-o', 'json'])) as {
+  const list = JSON.parse(
+    await release.kubectl(['get', 'pods', '-l', `app.kubernetes.io/instance=${release.release},app.kubernetes.io/name=cnpg-mcp`, '-o', 'json']),
+  ) as {
     items: { metadata: { name: string; uid: string; deletionTimestamp?: string }; status: { phase: string; podIP?: string } }[];
   };
   return list.items

@@ -24,8 +24,17 @@ async function fromPod(release: Release, method: string, path: string, body?: ob
       headers: { authorization: 'Bearer ' + fs.readFileSync(sa + 'token', 'utf8'), 'content-type': 'application/json' },
       body: process.argv[3] || undefined }).then((r) => console.log(r.status), (e) => { console.log('error', e.cause?.code ?? e.message); });`;
   const out = await release.kubectl([
-    'exec', pod!.name, '--', 'env', 'NODE_EXTRA_CA_CERTS=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
-    'node', '-e', script, path, method, body ? JSON.stringify(body) : '',
+    'exec',
+    pod!.name,
+    '--',
+    'env',
+    'NODE_EXTRA_CA_CERTS=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    'node',
+    '-e',
+    script,
+    path,
+    method,
+    body ? JSON.stringify(body) : '',
   ]);
   return Number(out.trim());
 }
@@ -71,7 +80,7 @@ describe.skipIf(!podsCanRun())(`the chart's ServiceAccount in the cluster (defau
     }
   });
 
-  it('outside the Role the API server refuses the pod\'s own token: other namespaces, cluster-scoped reads, Secrets it may not write', async () => {
+  it("outside the Role the API server refuses the pod's own token: other namespaces, cluster-scoped reads, Secrets it may not write", async () => {
     const r = release();
     expect(await fromPod(r, 'GET', `/apis/postgresql.cnpg.io/v1/namespaces/${r.namespace}/clusters`)).toBe(200);
     expect(await fromPod(r, 'GET', '/apis/postgresql.cnpg.io/v1/namespaces/default/clusters')).toBe(403);
@@ -121,8 +130,19 @@ describe.skipIf(!podsCanRun())(`the chart with auth.impersonate: each caller act
     await customObjects(e2eKubeConfig()).create('Cluster', r.namespace, clusterBody('pg-imp'));
     // alice may read clusters in this namespace; mallory has nothing.
     const rbac = [
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'e2e-read-clusters', namespace: r.namespace }, rules: [{ apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['get', 'list', 'watch'] }] },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'e2e-alice', namespace: r.namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'e2e-read-clusters' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'e2e-alice' }] },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'e2e-read-clusters', namespace: r.namespace },
+        rules: [{ apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['get', 'list', 'watch'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'e2e-alice', namespace: r.namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'e2e-read-clusters' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'e2e-alice' }],
+      },
     ];
     await r.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
     const list = async (token: string) => {

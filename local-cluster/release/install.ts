@@ -104,7 +104,11 @@ export async function installRelease(options: ReleaseOptions): Promise<Release> 
   try {
     await writeFile(join(dir, 'built.json'), JSON.stringify(values));
     await writeFile(join(dir, 'extra.json'), JSON.stringify(options.values ?? {}));
-    await run(helm, ['upgrade', '--install', release, chartDir, '-n', namespace, '-f', localValuesFile, '-f', join(dir, 'built.json'), '-f', join(dir, 'extra.json')], { env, maxBuffer: 16 << 20 });
+    await run(
+      helm,
+      ['upgrade', '--install', release, chartDir, '-n', namespace, '-f', localValuesFile, '-f', join(dir, 'built.json'), '-f', join(dir, 'extra.json')],
+      { env, maxBuffer: 16 << 20 },
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -116,7 +120,9 @@ export async function installRelease(options: ReleaseOptions): Promise<Release> 
     // Say why: the pods' states and the last events.
     const pods = await kubectl(['get', 'pods', '-o', 'wide']).catch(() => '');
     const events = await kubectl(['get', 'events', '--sort-by=.lastTimestamp']).catch(() => '');
-    throw new Error(`rollout of ${release} in ${namespace} did not finish: ${error.stderr ?? error.message}\n${pods}\n${events.split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `rollout of ${release} in ${namespace} did not finish: ${error.stderr ?? error.message}\n${pods}\n${events.split('\n').slice(-15).join('\n')}`,
+    );
   });
   const rolloutSeconds = (performance.now() - started) / 1000;
   const nodePort = Number((await kubectl(['get', 'service', release, '-o', 'jsonpath={.spec.ports[0].nodePort}'])).trim());

@@ -43,7 +43,20 @@ export function redisObjects(namespace: string, image: string, password: string)
                 imagePullPolicy: 'Never',
                 // A relay, not a store: nothing is persisted. The password reaches redis-server
                 // through the environment ($(VAR) is expanded by the kubelet).
-                args: ['--bind', '0.0.0.0', '--port', String(redisPort), '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--requirepass', '$(REDIS_PASSWORD)'],
+                args: [
+                  '--bind',
+                  '0.0.0.0',
+                  '--port',
+                  String(redisPort),
+                  '--protected-mode',
+                  'no',
+                  '--save',
+                  '',
+                  '--appendonly',
+                  'no',
+                  '--requirepass',
+                  '$(REDIS_PASSWORD)',
+                ],
                 env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: redisName, key: 'password' } } }],
                 ports: [{ name: 'redis', containerPort: redisPort }],
                 readinessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 2 },
