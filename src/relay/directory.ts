@@ -6,6 +6,17 @@
 //   cnpg-mcp:replica:<replica id>   heartbeat of a running replica   a few seconds; a replica whose
 //                                   key expired is gone, and so are its sessions
 //
+//   cnpg-mcp:directory              set (no TTL) by the first replica to join this Redis: absent,
+//                                   the directory is empty because Redis restarted (or was
+//                                   emptied) and no replica has re-registered its sessions yet
+//   cnpg-mcp:directory:rebuilding   set for heartbeatTtlMs by a replica that comes back to a Redis
+//                                   that lost its records: the other replicas are re-registering
+//                                   theirs (each does so the moment it reconnects)
+//
+// While the directory is not whole, a session it cannot find may still be alive on a replica that
+// has not re-registered yet: the forwarder answers 503 with Retry-After, not the 404 that tells a
+// client its session is gone (issue #12, item 11).
+//
 // `principal` is Principal.key (a token's fingerprint-based key, a tokens-file name, or a JWT's
 // issuer#sub): never a token.
 import type { Redis } from 'ioredis';
@@ -16,6 +27,8 @@ import type { RelayKind } from './codec.js';
 
 export const sessionKey = (sessionId: string) => `cnpg-mcp:session:${sessionId}`;
 export const replicaKey = (replica: string) => `cnpg-mcp:replica:${replica}`;
+export const DIRECTORY_KEY = 'cnpg-mcp:directory';
+export const REBUILDING_KEY = 'cnpg-mcp:directory:rebuilding';
 /** The pub/sub channel a replica reads: requests for its sessions, and answers to its own relays. */
 export const replicaChannel = (replica: string) => `cnpg-mcp:relay:${replica}`;
 
@@ -86,6 +99,33 @@ export class SessionDirectory implements SessionAnnouncer {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * (Re)joins the directory after a connect: marks it as started, heartbeats and re-registers every
+   * session this replica holds. `returning`: this replica was connected before; when its heartbeat
+   * is gone, Redis lost its records (a restart, a flush, or an outage longer than the heartbeat's
+   * TTL) and the other replicas are re-registering too, so the directory is marked as rebuilding
+   * for as long as a replica may take to come back before it counts as gone.
+   */
+  async join(sessions: Iterable<Session>, returning: boolean): Promise<void> {
+    const lost = returning && (await this.redis.exists(replicaKey(this.replica))) === 0;
+    const batch = this.redis.pipeline().set(DIRECTORY_KEY, '1');
+    if (lost) batch.set(REBUILDING_KEY, this.replica, 'PX', this.timings.heartbeatTtlMs);
+    await batch.exec();
+    await this.refresh(sessions);
+    await this.heartbeat();
+    if (lost) this.logger.info({ replica: this.replica }, 'redis lost the session directory: sessions of this replica registered again');
+  }
+
+  /** Whether a session missing from the directory may yet reappear (see the header). Rejects when Redis cannot answer. */
+  async rebuilding(): Promise<boolean> {
+    const results = await this.redis.pipeline().exists(DIRECTORY_KEY).exists(REBUILDING_KEY).exec();
+    const [started, rebuilding] = (results ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    });
+    return started === 0 || rebuilding === 1;
   }
 
   async heartbeat(): Promise<void> {

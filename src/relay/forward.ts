@@ -6,6 +6,7 @@
 // Every failure has one answer, chosen so a client does the right thing:
 //   no such session, another principal's, or its replica gone   404 (the MCP rule: start a new session)
 //   Redis unreachable                                           503 with Retry-After
+//   not found while the directory is rebuilt (Redis restarted)  503 with Retry-After (directory.ts)
 //   the owner did not start answering within headTimeoutMs      504
 //   the owner failed or its answer was too large                502
 //   any of these after the answer began                         the response is cut (a stream the
@@ -43,6 +44,7 @@ type Outcome =
   | 'ok'
   | 'not_found'
   | 'unavailable'
+  | 'rebuilding'
   | 'timeout'
   | 'owner_failed'
   | 'owner_lost'
@@ -80,16 +82,24 @@ export class RelayForwarder {
     }
     const principal = principalOf(req) ?? ANONYMOUS;
     let owner: string | undefined;
+    let rebuilding = false;
     try {
       const record = await directory.lookup(sessionId);
       // Another principal's session is not found, exactly as an unknown one (issue #5). A record
       // naming this replica is stale: the session would have been found locally.
       if (record && record.principal === principal.key && record.kind === kind && record.replica !== replica && (await directory.isAlive(record.replica)))
         owner = record.replica;
+      // No record, or its replica not (yet) heartbeating: after Redis lost the directory that is
+      // no proof the session is gone until the replicas have registered theirs again.
+      else if (!record || (record.principal === principal.key && record.kind === kind && record.replica !== replica)) rebuilding = await directory.rebuilding();
     } catch (err) {
       count('unavailable');
       this.options.logger.warn({ session: sessionId, err: String(err) }, 'cannot reach redis to relay a session request');
       return unavailable(res, rpcId);
+    }
+    if (rebuilding) {
+      count('rebuilding');
+      return unavailable(res, rpcId, 'the session directory is being rebuilt after a Redis restart');
     }
     if (owner === undefined) {
       count('not_found');
@@ -210,8 +220,8 @@ export class RelayForwarder {
   }
 }
 
-function unavailable(res: Response, rpcId: JsonRpcId): void {
-  sendJsonRpcError(res, 503, -32000, 'Server busy: the session relay is unavailable, try again later', rpcId, { 'Retry-After': '1' });
+function unavailable(res: Response, rpcId: JsonRpcId, why = 'the session relay is unavailable'): void {
+  sendJsonRpcError(res, 503, -32000, `Server busy: ${why}, try again later`, rpcId, { 'Retry-After': '1' });
 }
 
 function answerFailure(res: Response, outcome: Outcome, headSent: boolean, rpcId: JsonRpcId): void {

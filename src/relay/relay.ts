@@ -87,6 +87,9 @@ export class SessionRelay implements SessionForwarder {
   private owner?: RelayOwner;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed?: Promise<void>;
+  private bindings?: RelayBindings;
+  /** Whether this replica joined the directory at least once (a later join is a return). */
+  private joined = false;
 
   constructor(private readonly options: SessionRelayOptions) {
     const { logger } = options;
@@ -103,11 +106,25 @@ export class SessionRelay implements SessionForwarder {
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
     this.subscribed = this.subscriber.subscribe(replicaChannel(this.replica)).catch(() => undefined);
     this.directory = new SessionDirectory(this.commands, this.replica, this.timings, logger);
+    // Every (re)connect re-registers this replica's sessions at once, not at the next refresh: a
+    // Redis that restarted empty must find them again within moments (issue #12, item 11).
+    this.commands.on('ready', () => void this.join());
+  }
+
+  /** Joins the directory; after the first time, as a returning replica (directory.ts). */
+  private join(): Promise<void> {
+    const returning = this.joined;
+    const joining = this.directory
+      .join(this.bindings?.sessions() ?? [], returning)
+      .then(() => void (this.joined = true))
+      .catch((err: unknown) => this.options.logger.warn({ err: String(err) }, 'cannot register the sessions of this replica in redis yet'));
+    return joining;
   }
 
   /** Starts serving and forwarding; call once, before the listener opens. */
   start(bindings: RelayBindings): void {
     const { logger } = this.options;
+    this.bindings = bindings;
     // async: a frame the codec refuses becomes a rejection like any failed publish, never a throw.
     const publish = async (to: string, frame: OwnerBound | ReplyFrame) => this.commands.publish(replicaChannel(to), encodeFrame(frame));
     this.owner = new RelayOwner({
@@ -132,7 +149,7 @@ export class SessionRelay implements SessionForwarder {
       timer.unref();
       this.timers.push(timer);
     };
-    void this.directory.heartbeat().catch(() => undefined);
+    void this.join();
     every(this.timings.heartbeatIntervalMs, () => this.directory.heartbeat());
     every(this.timings.sessionRefreshMs, () => this.directory.refresh(bindings.sessions()));
     every(Math.min(1000, this.timings.heartbeatIntervalMs), () => this.forwarder!.watch());
@@ -155,7 +172,8 @@ export class SessionRelay implements SessionForwarder {
     const up = (async () => {
       await this.subscribed;
       if (this.commands.status !== 'ready') await new Promise((resolve) => this.commands.once('ready', resolve));
-      await this.directory.heartbeat();
+      await this.directory.join(this.bindings?.sessions() ?? [], false);
+      this.joined = true;
       return true as const;
     })().catch(() => false as const);
     try {

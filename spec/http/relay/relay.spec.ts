@@ -184,6 +184,37 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     expect((await res.json()).error).toEqual({ code: -32001, message: 'Session not found' });
   });
 
+  it('answers 503 with Retry-After, not 404, while a Redis that restarted empty is rebuilt; the owner re-registers its session at once (#12 item 11)', async () => {
+    const [a, b] = await replicas(2, { heartbeatTtlMs: 3000 });
+    const session = await openRawSession(a!.url, TOKEN_A);
+    expect(await admin().exists(sessionKey(session))).toBe(1);
+    // A restart that kept nothing, as the replicas see it: every key gone, every connection cut.
+    await admin().flushall();
+    await admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await admin().call('CLIENT', 'KILL', 'TYPE', 'normal');
+    const statuses: number[] = [];
+    let id = 100;
+    await waitFor(
+      async () => {
+        const res = await postMcp(b!.url, toolsList(id++), sessionHeaders(TOKEN_A, session));
+        statuses.push(res.status);
+        if (res.status === 503) expect(res.headers.get('retry-after')).toBe('1');
+        await res.text();
+        return res.status === 200;
+      },
+      { what: 'the session to be served through the other replica again', timeoutMs: 10_000, intervalMs: 20 },
+    );
+    // Never the 404 that tells a client its session is gone.
+    expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
+    // Re-registered on reconnect, long before the 30 s refresh would have.
+    expect(await admin().exists(sessionKey(session))).toBe(1);
+    // Once the directory is whole again, an unknown session is 404 as ever.
+    await waitFor(async () => (await postMcp(b!.url, toolsList(id++), sessionHeaders(TOKEN_A, '00000000-0000-4000-8000-000000000000'))).status === 404, {
+      what: 'an unknown session to be answered 404 after the rebuild window',
+      timeoutMs: 10_000,
+    });
+  });
+
   describe('against an owner played by the spec', () => {
     const OWNER = '0f0f0f0f0f0f0f0f';
     let owner: Redis;
