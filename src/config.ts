@@ -44,6 +44,10 @@ const rfc1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/**
+ * Every option, in --help order within its group. A new option is one row here: the Config type,
+ * the flag, the environment fallback and its --help line follow from it.
+ */
 export const SETTINGS = [
   {
     flag: 'transport',
@@ -513,7 +517,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (flags.help) return { kind: 'help', text: helpText() };
   if (flags.version) return { kind: 'version', text: `${SERVER_NAME} ${SERVER_VERSION}` };
 
-  /** The string the user gave (flag, else a non-empty environment variable), else the row's default. */
+  /** What the user gave (the flag, else a non-empty environment variable), else the row's default. */
   const given = (setting: Setting): string | boolean | undefined => {
     const flag = setting.flag === undefined ? undefined : flags[setting.flag];
     if (flag !== undefined) return flag;
