@@ -13,6 +13,7 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
   let loading: Promise<void> | undefined;
   // Only a request the transport let through without load() could get here: a bug, said so.
   const early = () => new Error('internal error: Kubernetes used before its client was loaded');
+
   const deps: ServerDeps = {
     cnpg: () => {
       if (!real) throw early();
@@ -23,6 +24,16 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
       return real.namespaces;
     },
     ...serverSettings(config, logger),
+    // Known from the config before the load, so initialize can advertise subscriptions; the
+    // subscribe request itself waits for the load (it may reach Kubernetes: stdio.ts).
+    clusterChanges:
+      config.watchCache && !config.impersonate
+        ? (listener) => {
+            if (!real) throw early();
+            if (!real.clusterChanges) throw new Error('no Kubernetes configuration was loaded, so there is no watch to follow');
+            return real.clusterChanges(listener);
+          }
+        : undefined,
     close: async () => {
       await loading;
       await real?.close?.();

@@ -28,6 +28,7 @@ export function buildDeps(config: Config, logger: Logger): ServerDeps {
     },
     namespaces: new NamespacePolicy(defaultNamespace, config.namespaces),
     ...serverSettings(config, logger),
+    clusterChanges: cache ? (listener) => cache.listen('cluster', listener) : undefined,
     close: async () => {
       await cache?.stop();
     },

@@ -1,6 +1,6 @@
 // Connects the SDK's real Client to a server built by createServer, over the SDK's in-memory
 // transport. The Kubernetes side is whatever kubeconfig the spec gives (usually none).
-import { Client } from '@modelcontextprotocol/client';
+import { Client, type ClientOptions } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { parseConfig, type Config } from '../src/config.js';
 import { buildDeps } from '../src/deps.js';
@@ -18,11 +18,17 @@ export function testDeps(argv: string[] = [], env: NodeJS.ProcessEnv = {}): Serv
   return buildDeps(config, createLogger('silent'));
 }
 
-export async function connectInMemory(deps: ServerDeps): Promise<{ client: Client; close(): Promise<void> }> {
+/** `clientOptions`: e.g. the capabilities the client declares (elicitation), set before initialize. */
+export async function connectInMemory(
+  deps: ServerDeps,
+  clientOptions?: ClientOptions,
+  beforeConnect?: (client: Client) => void,
+): Promise<{ client: Client; close(): Promise<void> }> {
   const server = createServer(deps);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const client = new Client({ name: 'spec-client', version: '1.0.0' });
+  const client = new Client({ name: 'spec-client', version: '1.0.0' }, clientOptions);
+  beforeConnect?.(client);
   await client.connect(clientSide);
   return {
     client,

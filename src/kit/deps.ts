@@ -1,5 +1,6 @@
 // What a server of one session is built from: the Kubernetes client, the namespace policy, the
 // mode, the tools. Below the server and the transports, so both name it without a circle.
+import type { CacheListener } from '../cnpg/cache.js';
 import type { CnpgClient } from '../cnpg/client.js';
 import type { Logger } from '../log.js';
 import type { NamespacePolicy } from './namespaces.js';
@@ -28,6 +29,18 @@ export interface ServerDeps {
   tools: readonly ToolDef[];
   maxResponseChars: number;
   logger: Logger;
+  /**
+   * Registers a listener of Cluster changes from the shared watch cache (src/cnpg/cache.ts) and
+   * returns its unregister function. Absent without that cache (--watch-cache off, --impersonate):
+   * resource subscriptions are then not offered (src/mcp/subscriptions.ts).
+   */
+  clusterChanges?: (listener: CacheListener) => () => void;
+  /**
+   * Test only: the fixtures the official conformance scenarios name (a resource
+   * test://watched-resource to subscribe to, a prompt test_prompt_with_arguments to complete).
+   * No flag or environment variable sets it: only e2e/live-conformance.e2e.ts, which builds its deps.
+   */
+  conformanceFixtures?: boolean;
   /**
    * Present with --impersonate: the deps a session of that principal must use, whose
    * Kubernetes requests impersonate it (no shared cache). Transports call it per session.

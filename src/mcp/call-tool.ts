@@ -3,6 +3,7 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { toolCalls, toolDuration } from '../metrics.js';
 import { checkArguments } from './arguments.js';
+import { type ConfirmingSession, confirmDestructive } from './confirm.js';
 import { credentialsRefusal } from './modes.js';
 import { describeError } from './errors.js';
 import { errorResult, successResult } from './results.js';
@@ -13,7 +14,7 @@ function actionOf(tool: ToolDef): string {
   return tool.title.charAt(0).toLowerCase() + tool.title.slice(1);
 }
 
-export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps, ctx: ServerContext): Promise<CallToolResult> {
+export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps, ctx: ServerContext, session?: ConfirmingSession): Promise<CallToolResult> {
   const parsed = checkArguments(tool.input, rawArgs);
   if (!parsed.ok) {
     toolCalls.inc({ tool: tool.name, outcome: 'invalid' });
@@ -27,6 +28,12 @@ export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps
     // resolved here, and its input carries that value, so no handler can skip the check.
     const namespace = deps.namespaces.resolve(input.namespace);
     if ('namespace' in tool.input.shape) input.namespace = namespace;
+    // The one place destructive calls are confirmed with the user (src/mcp/confirm.ts).
+    const verdict = await confirmDestructive(tool, input as Record<string, unknown>, namespace, session, ctx);
+    if (!verdict.proceed) {
+      toolCalls.inc({ tool: tool.name, outcome: 'declined' });
+      return errorResult(`Did not ${actionOf(tool)}: ${verdict.reason}. Nothing was changed.`, deps.maxResponseChars);
+    }
     const toolCtx = toolContext(deps, ctx, namespace, progressToken);
     const outcome = await tool.handler(input, toolCtx);
     toolCalls.inc({ tool: tool.name, outcome: 'ok' });

@@ -11,8 +11,11 @@ import type { ServerDeps } from '../kit/deps.js';
 import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 import { callTool } from './call-tool.js';
 import { catalogFor, unknownToolMessage } from './catalog.js';
+import { complete } from './completions.js';
+import type { ConfirmingSession } from './confirm.js';
 import { getPrompt, PROMPT_LIST } from './prompts.js';
 import { listClusterResources, readClusterResource, RESOURCE_TEMPLATES } from './resources.js';
+import { type ClusterSubscriptions, NO_SUBSCRIPTIONS, subscriptionsFor } from './subscriptions.js';
 
 export type { ServerDeps };
 
@@ -23,16 +26,64 @@ export const INSTRUCTIONS =
 
 type Handlers = ReturnType<typeof buildHandlers>;
 
+const hubs = new WeakMap<ServerDeps, ClusterSubscriptions>();
+
+/** The resource subscriptions of these deps (undefined without the shared watch cache): specs count their sessions. */
+export function subscriptionsOf(deps: ServerDeps): ClusterSubscriptions | undefined {
+  return subscriptionsFor(deps, hubs);
+}
+
+/**
+ * A session-less (2026-07-28) request carries its envelope and has no channel back outside its
+ * own answer: nothing can be pushed to it later.
+ */
+function sessionless(ctx: ServerContext): boolean {
+  return ctx.mcpReq.envelope !== undefined;
+}
+
+const SESSIONLESS_SUBSCRIBE =
+  'resources/subscribe needs a session with a channel for notifications (stdio, legacy SSE, or Streamable HTTP after initialize); ' +
+  'a session-less request has none. Nothing was subscribed.';
+
 function buildHandlers(deps: ServerDeps) {
   const catalog = catalogFor(deps.tools, deps.mode);
+  const hub = () => subscriptionsOf(deps);
+  const subscribing = (ctx: ServerContext) => {
+    if (sessionless(ctx)) throw new ProtocolError(ProtocolErrorCode.InvalidRequest, SESSIONLESS_SUBSCRIBE);
+    const h = hub();
+    if (!h) throw new ProtocolError(ProtocolErrorCode.InvalidRequest, NO_SUBSCRIPTIONS);
+    return h;
+  };
   return {
     listTools: () => catalog.list,
-    callTool: (request: { params: { name: string; arguments?: Record<string, unknown> } }, ctx: ServerContext) => {
+    callTool: (request: { params: { name: string; arguments?: Record<string, unknown> } }, ctx: ServerContext, session: ConfirmingSession) => {
       const tool = catalog.byName.get(request.params.name);
       if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, unknownToolMessage(request.params.name, deps.mode, catalog));
-      return callTool(tool, request.params.arguments, deps, ctx);
+      return callTool(tool, request.params.arguments, deps, ctx, session);
     },
-    listResources: () => listClusterResources(deps),
+    listResourcesFor: async (server: Server, ctx: ServerContext) => {
+      const result = await listClusterResources(deps);
+      // Listing is what makes a session interested in the list changing (list_changed).
+      if (!sessionless(ctx)) hub()?.join(server);
+      return result;
+    },
+    subscribe: (server: Server, uri: string, ctx: ServerContext) => {
+      const h = subscribing(ctx);
+      try {
+        h.subscribe(server, uri);
+      } catch (err) {
+        if (err instanceof ProtocolError) throw err;
+        // Starting the watch failed (stdio without a kubeconfig): said, not an internal error.
+        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `cannot subscribe to ${uri.slice(0, 200)}: ${(err as Error).message}`);
+      }
+      return {};
+    },
+    unsubscribe: (server: Server, uri: string, ctx: ServerContext) => {
+      subscribing(ctx).unsubscribe(server, uri);
+      return {};
+    },
+    leave: (server: Server) => hub()?.leave(server),
+    complete: (request: { params: Parameters<typeof complete>[1] }) => complete(deps, request.params),
     listResourceTemplates: () => RESOURCE_TEMPLATES,
     readResource: (request: { params: { uri: string } }) => readClusterResource(deps, request.params.uri),
     listPrompts: () => PROMPT_LIST,
@@ -49,11 +100,15 @@ const SERVER_INFO = Object.freeze({ name: SERVER_NAME, version: SERVER_VERSION }
 // validator compiles the server's own schemas and keeps no session data. The SDK copies
 // `capabilities` into each Server and merges into new objects; frozen, so that a future SDK
 // writing into the shared ones fails loudly instead of leaking one session's state into another.
-const SERVER_OPTIONS: ServerOptions = {
-  instructions: INSTRUCTIONS,
-  capabilities: Object.freeze({ tools: Object.freeze({}), resources: Object.freeze({}), prompts: Object.freeze({}), logging: Object.freeze({}) }),
-  jsonSchemaValidator: new AjvJsonSchemaValidator(),
-};
+const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+function serverOptions(subscribe: boolean): ServerOptions {
+  const resources = subscribe ? { subscribe: true, listChanged: true } : {};
+  const frozen = { tools: {}, resources, prompts: {}, logging: {}, completions: {} };
+  for (const v of Object.values(frozen)) Object.freeze(v);
+  return { instructions: INSTRUCTIONS, capabilities: Object.freeze(frozen), jsonSchemaValidator: JSON_SCHEMA_VALIDATOR };
+}
+/** Subscriptions (and list_changed) are advertised only where the shared watch cache feeds them. */
+const SERVER_OPTIONS = { subscribing: serverOptions(true), plain: serverOptions(false) };
 
 /**
  * The SDK's Server, except that tools/call arguments that are not an object (an array, a string,
@@ -84,13 +139,21 @@ export function createServer(deps: ServerDeps): Server {
     h = buildHandlers(deps);
     handlersByDeps.set(deps, h);
   }
-  const server = new CnpgServer(SERVER_INFO, SERVER_OPTIONS);
-  server.setRequestHandler('tools/list', h.listTools);
-  server.setRequestHandler('tools/call', h.callTool);
-  server.setRequestHandler('resources/list', h.listResources);
-  server.setRequestHandler('resources/templates/list', h.listResourceTemplates);
-  server.setRequestHandler('resources/read', h.readResource);
-  server.setRequestHandler('prompts/list', h.listPrompts);
-  server.setRequestHandler('prompts/get', h.getPrompt);
+  const handlers = h;
+  const server = new CnpgServer(SERVER_INFO, deps.clusterChanges ? SERVER_OPTIONS.subscribing : SERVER_OPTIONS.plain);
+  // The per-session closures below are a few bytes each: what they close over is this session's server.
+  const session: ConfirmingSession = { clientCapabilities: () => server.getClientCapabilities() };
+  server.setRequestHandler('tools/list', handlers.listTools);
+  server.setRequestHandler('tools/call', (request, ctx) => handlers.callTool(request, ctx, session));
+  server.setRequestHandler('resources/list', (_request, ctx) => handlers.listResourcesFor(server, ctx));
+  server.setRequestHandler('resources/templates/list', handlers.listResourceTemplates);
+  server.setRequestHandler('resources/read', handlers.readResource);
+  server.setRequestHandler('resources/subscribe', (request, ctx) => handlers.subscribe(server, request.params.uri, ctx));
+  server.setRequestHandler('resources/unsubscribe', (request, ctx) => handlers.unsubscribe(server, request.params.uri, ctx));
+  server.setRequestHandler('completion/complete', handlers.complete);
+  server.setRequestHandler('prompts/list', handlers.listPrompts);
+  server.setRequestHandler('prompts/get', handlers.getPrompt);
+  // The session is over (transport closed, DELETE, idle reaping, shutdown): its subscriptions go with it.
+  server.onclose = () => handlers.leave(server);
   return server;
 }
