@@ -276,6 +276,26 @@ const STEPS: Step[] = [
       void (await waitFor(async () => (await admin(ns).pod(`${PG}-2`))?.metadata?.uid !== restartedPodUid, { what: 'the pod deletion', timeoutMs: 10_000 })),
   },
   {
+    // Without pods/exec (no sql.enabled) it asks the primary's instance manager through pods/proxy;
+    // the frozen cluster's primary pod is Pending on this plane, so the answer says it gave no status.
+    tool: 'get_replication_status',
+    tier: 'read',
+    args: { name: PROMOTABLE },
+    before: async (ns) => {
+      const fixtures = intentFixtures(ns);
+      if (!(await admin(ns).get('clusters', PROMOTABLE))) await fixtures.frozenCluster(PROMOTABLE, {}, healthyStatus(PROMOTABLE));
+    },
+    acceptableError: /gave no status|has no primary yet/,
+  },
+  {
+    // The PVC and job lists and deletes of kubectl cnpg destroy; a dry run is authorized as the real call is.
+    tool: 'destroy_cluster_instance',
+    tier: 'destructive',
+    args: { name: PG, instance: `${PG}-3`, dry_run: true },
+    before: (ns) => instancePod(ns, `${PG}-3`),
+    acceptableError: /is not owned by cluster/,
+  },
+  {
     tool: 'create_postgres_backup',
     tier: 'write',
     args: { cluster_name: PG, backup_name: 'b1', method: 'volumeSnapshot' },

@@ -45,6 +45,8 @@ const FULL: Record<string, string[]> = {
   'core/pods/log': ['get'],
   'core/pods/proxy': ['get'], // get_cluster_status: each instance manager's /pg/status, as kubectl cnpg status reads it
   'core/events': ['list'],
+  'core/persistentvolumeclaims': ['list', 'delete'], // destroy_cluster_instance, as kubectl cnpg destroy
+  'batch/jobs': ['list', 'delete'], // destroy_cluster_instance: the instance's jobs
   'core/secrets': ['get', 'create', 'patch', 'delete'],
 };
 const sorted = (g: Record<string, string[]>) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, [...v].sort()]));

@@ -248,10 +248,6 @@ export class CnpgClient {
     await this.api('delete', () => this.core.deleteNamespacedPod({ namespace, name, ...dryRunParam(options) }));
   }
 
-  async getPod(namespace: string, name: string): Promise<V1Pod> {
-    return this.api('get', () => this.core.readNamespacedPod({ namespace, name }));
-  }
-
   async listPvcs(namespace: string, labelSelector: string): Promise<V1PersistentVolumeClaim[]> {
     return (await this.api('list', () => this.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }))).items;
   }

@@ -48,6 +48,8 @@ export interface PgStatus {
     replayLag?: string;
     syncState?: string;
   }[];
+  /** pg_replication_slots as the instance manager reads it (probes.go). */
+  replicationSlotsInfo?: { slotName?: string; slotType?: string; active?: boolean; restartLsn?: string; walStatus?: string }[];
 }
 
 export const instanceStatusShape = z.object({

@@ -8,7 +8,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Cluster } from '../cnpg/types.js';
-import { KubeError } from '../cnpg/errors.js';
+import { CLUSTER_LABEL } from '../cnpg/kinds.js';
 import { ToolError } from '../kit/tool-error.js';
 import { DESTRUCTIVE, defineTool } from '../kit/tool.js';
 import { followCluster, followFields, followOutcome, followSentence } from './follow.js';
@@ -53,18 +53,14 @@ export const destroyInstance = defineTool({
     await assertInstanceOf(ctx, cluster, input.instance);
 
     const dryRun = { dryRun: input.dry_run };
-    const pod = await ctx
-      .cnpg()
-      .getPod(namespace, input.instance)
-      .catch((err: unknown) => {
-        if (err instanceof KubeError && err.kind === 'not_found') return undefined;
-        throw err;
-      });
-    if (pod && !ownedBy(pod.metadata, input.name)) throw new ToolError(`instance ${input.instance} is not owned by cluster ${where}`);
-    const [jobs, claims] = await Promise.all([
+    // Pods by a list, not a get: the verb every mode's RBAC already grants on pods.
+    const [pods, jobs, claims] = await Promise.all([
+      ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${input.name}`),
       ctx.cnpg().listJobs(namespace, `${INSTANCE_LABEL}=${input.instance}`),
       ctx.cnpg().listPvcs(namespace, `${INSTANCE_LABEL}=${input.instance}`),
     ]);
+    const pod = pods.find((p) => p.metadata?.name === input.instance);
+    if (pod && !ownedBy(pod.metadata, input.name)) throw new ToolError(`instance ${input.instance} is not owned by cluster ${where}`);
     // As the plugin: a claim the Cluster no longer owns is deleted only if it was detached from this instance.
     const volumes = claims.filter((c) => ownedBy(c.metadata, input.name) || c.metadata?.annotations?.[PVC_STATUS_ANNOTATION] === 'detached');
     // The plugin's order: the pod first (so nothing uses the volume), then its jobs, then the volumes.

@@ -1,11 +1,14 @@
 // get_replication_status (issue #15): streaming standbys with their lag in bytes and time, and
 // the replication slots, from PostgreSQL itself: fixed statements (src/sql/replication.ts) run on
 // the current primary through pod exec and psql, read-only, as pg_monitor. Not behind --allow-sql
-// (no caller's SQL runs), but it needs `create` on pods/exec, which the chart grants only with
-// sql.enabled: without it the answer says so (docs/cnpg-facts.md).
+// (no caller's SQL runs). pods/exec is a strong permission (any command in any pod), which the
+// chart grants only with sql.enabled; where it is refused, the same two views are read from the
+// primary's instance manager (/pg/status through pods/proxy, which every mode has: it queries
+// them from PostgreSQL too, probes.go), and `source` says which answered.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { KubeError } from '../cnpg/errors.js';
+import { lsnBytes, readPgStatuses, type PgStatus } from '../cnpg/instance-status.js';
 import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
 import { READ_ONLY, defineTool, type ToolContext } from '../kit/tool.js';
@@ -54,15 +57,7 @@ async function rowsOf(ctx: ToolContext, pod: string, statement: CheckedStatement
   const inv = psqlInvocation(statement, { database: 'postgres', role: 'pg_monitor', timeoutMs: TIMEOUT_MS, maxRows: MAX_ROWS, nullMarker });
   const result = await ctx
     .cnpg()
-    .exec(ctx.namespace, pod, 'postgres', podCommand(inv), { maxBytes: MAX_BYTES, timeoutMs: TIMEOUT_MS + 10_000, signal: ctx.signal })
-    .catch((err: unknown) => {
-      if (err instanceof KubeError && err.kind === 'forbidden')
-        throw new ToolError(
-          "the server's identity may not create pods/exec, which get_replication_status needs to ask PostgreSQL",
-          'Grant pods/exec create (the chart does with sql.enabled=true), or read the replication rows of get_cluster_status detailed.',
-        );
-      throw err;
-    });
+    .exec(ctx.namespace, pod, 'postgres', podCommand(inv), { maxBytes: MAX_BYTES, timeoutMs: TIMEOUT_MS + 10_000, signal: ctx.signal });
   if (result.timedOut || result.exitCode !== 0)
     throw new ToolError(`PostgreSQL on ${pod} answered: ${result.timedOut ? 'no answer in time' : psqlError(result.stderr)}`);
   const table = readCsv(result.stdout, nullMarker);
@@ -79,6 +74,53 @@ async function rowsOf(ctx: ToolContext, pod: string, statement: CheckedStatement
   );
 }
 
+const isForbidden = (err: unknown) => err instanceof KubeError && err.kind === 'forbidden';
+
+/** "00:00:01.5" (PostgreSQL's interval text) → 1.5; undefined for any other form. */
+function intervalSeconds(v: string | undefined): number | null {
+  const m = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(v ?? '');
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : null;
+}
+
+const diff = (from: bigint | undefined, lsn: string | undefined) => {
+  const at = lsnBytes(lsn);
+  return from !== undefined && at !== undefined ? Number(from - at) : null;
+};
+
+/** The same rows from the instance manager's status of the primary, when exec is refused. */
+async function fromInstanceManager(ctx: ToolContext, cluster: Cluster, primary: string) {
+  const answer = (await readPgStatuses(ctx.cnpg(), cluster)).find((a) => a.pod.metadata?.name === primary);
+  if (!answer?.status)
+    throw new ToolError(
+      `pods/exec is refused and the instance manager of ${primary} gave no status${typeof answer?.error === 'string' ? `: ${answer.error}` : ''}`,
+      'Grant pods/exec create (the chart does with sql.enabled=true), or retry once the primary runs.',
+    );
+  const s: PgStatus = answer.status;
+  const current = lsnBytes(s.currentLsn);
+  const standbys = (s.replicationInfo ?? []).map((r) => ({
+    application_name: r.applicationName ?? '',
+    state: r.state || null,
+    sync_state: r.syncState || null,
+    sent_lsn: r.receivedLsn || null,
+    replay_lsn: r.replayLsn || null,
+    send_lag_bytes: diff(current, r.receivedLsn),
+    replay_lag_bytes: diff(current, r.replayLsn),
+    write_lag_seconds: intervalSeconds(r.writeLag),
+    flush_lag_seconds: intervalSeconds(r.flushLag),
+    replay_lag_seconds: intervalSeconds(r.replayLag),
+  }));
+  const slots = (s.replicationSlotsInfo ?? []).map((r) => ({
+    slot_name: r.slotName ?? '',
+    slot_type: r.slotType || null,
+    active: r.active ?? false,
+    restart_lsn: r.restartLsn || null,
+    confirmed_flush_lsn: null,
+    wal_status: r.walStatus || null,
+    retained_bytes: diff(current, r.restartLsn),
+  }));
+  return { standbys, slots };
+}
+
 const num = (v: number | null, unit: string) => (v === null ? '-' : `${v}${unit}`);
 
 export const getReplicationStatus = defineTool({
@@ -86,12 +128,13 @@ export const getReplicationStatus = defineTool({
   title: 'Get replication status',
   description:
     'Asks the primary PostgreSQL (pod exec and psql, read-only, as pg_monitor) for its streaming standbys (pg_stat_replication) with lag ' +
-    'in bytes and seconds, and its replication slots (pg_replication_slots) with the WAL they retain. Needs pods/exec.',
+    'in bytes and seconds, and its replication slots (pg_replication_slots) with the WAL they retain.',
   input: z.object({ name: s.clusterName, namespace: s.namespace }),
   output: z.object({
     name: z.string(),
     namespace: z.string(),
     primary: z.string(),
+    source: z.enum(['psql', 'instance_manager']).describe('instance_manager: pods/exec was refused; read from /pg/status.'),
     standbys: z.array(standbyShape),
     slots: z.array(slotShape),
     instances: z.number().describe('spec.instances: healthy means instances - 1 standbys.'),
@@ -102,11 +145,23 @@ export const getReplicationStatus = defineTool({
     const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.name);
     const primary = cluster.status?.currentPrimary;
     if (!primary) throw new ToolError(`${namespace}/${input.name} has no primary yet`, 'Wait until get_cluster_status shows a current primary.');
-    const [standbys, slots] = await Promise.all([rowsOf(ctx, primary, STANDBYS), rowsOf(ctx, primary, SLOTS)]);
-    const typedStandbys = standbys as z.infer<typeof standbyShape>[];
-    const typedSlots = slots as z.infer<typeof slotShape>[];
+    let source: 'psql' | 'instance_manager' = 'psql';
+    let typedStandbys: z.infer<typeof standbyShape>[];
+    let typedSlots: z.infer<typeof slotShape>[];
+    try {
+      const [standbys, slots] = await Promise.all([rowsOf(ctx, primary, STANDBYS), rowsOf(ctx, primary, SLOTS)]);
+      typedStandbys = standbys as z.infer<typeof standbyShape>[];
+      typedSlots = slots as z.infer<typeof slotShape>[];
+    } catch (err) {
+      if (!isForbidden(err)) throw err;
+      source = 'instance_manager';
+      ({ standbys: typedStandbys, slots: typedSlots } = await fromInstanceManager(ctx, cluster, primary));
+    }
     const instances = cluster.spec?.instances ?? 0;
-    const lines = [`Primary ${primary} of ${namespace}/${input.name}: ${typedStandbys.length} standby(s) connected of ${Math.max(0, instances - 1)} expected.`];
+    const via = source === 'psql' ? 'psql' : 'its instance manager (pods/exec refused)';
+    const lines = [
+      `Primary ${primary} of ${namespace}/${input.name}, asked through ${via}: ${typedStandbys.length} standby(s) connected of ${Math.max(0, instances - 1)} expected.`,
+    ];
     if (typedStandbys.length)
       lines.push(
         formatTable(
@@ -137,7 +192,7 @@ export const getReplicationStatus = defineTool({
           ]),
         ),
       );
-    return { text: lines.join('\n'), data: { name: input.name, namespace, primary, standbys: typedStandbys, slots: typedSlots, instances } };
+    return { text: lines.join('\n'), data: { name: input.name, namespace, primary, source, standbys: typedStandbys, slots: typedSlots, instances } };
   },
 });
 

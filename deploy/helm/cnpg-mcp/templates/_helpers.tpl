@@ -77,7 +77,8 @@ in three tiers that follow the server's mode. docs/deployment.md maps each verb 
 e2e/rbac.e2e.ts proves every tool works with them and that nothing else is allowed.
   read         every mode: list/get tools, the shared watch cache (list+watch), wait=true (watch)
   write        not --read-only: create and patch tools
-  destructive  neither --read-only nor --disable-destructive: delete tools, promote, restart one instance
+  destructive  neither --read-only nor --disable-destructive: delete tools, promote, restart one instance,
+               destroy one instance (its PVCs and jobs, as kubectl cnpg destroy)
 */}}
 {{- define "cnpg-mcp.rbacRules" -}}
 {{- $write := not .Values.server.readOnly -}}
@@ -94,6 +95,8 @@ e2e/rbac.e2e.ts proves every tool works with them and that nothing else is allow
   (dict "group" ""                   "resource" "pods/log"         "read" (list "get")                "write" list                     "destructive" list)
   (dict "group" ""                   "resource" "pods/proxy"       "read" (list "get")                "write" list                     "destructive" list)
   (dict "group" ""                   "resource" "events"           "read" (list "list")               "write" list                     "destructive" list)
+  (dict "group" ""                   "resource" "persistentvolumeclaims" "read" list               "write" list                     "destructive" (list "list" "delete"))
+  (dict "group" "batch"              "resource" "jobs"             "read" list                         "write" list                     "destructive" (list "list" "delete"))
   (dict "group" ""                   "resource" "secrets"          "read" (ternary (list "get") list .Values.rbac.readSecrets) "write" (list "create" "patch") "destructive" (list "delete"))
 -}}
 {{- /* query_postgres (sql.enabled): exec is how it reaches psql; nothing else needs it. */}}
