@@ -1,10 +1,12 @@
 // A watch-fed cache of CloudNativePG objects shared by every session of the process, so the
 // API request count does not grow with the number of clients. Each kind starts watching on
-// its first read; until its initial list has arrived (or while its watch is broken) reads go
-// to the API. Read-your-writes: after this process writes an object, reads of that kind in
-// that namespace go to the API until the watch has delivered the write (or a short grace
-// period passes), so a tool never sees its own change missing.
+// its first read; until its initial list has arrived, and whenever no watch request is open
+// (reconnecting, relisting, broken), reads go to the API. Read-your-writes: after this process
+// writes an object, reads of that kind in that namespace go to the API until the watch has
+// delivered the write (or a short grace period passes), so a tool never sees its own change
+// missing.
 import { CustomObjectsApi, type KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { cacheReads, kubeApiRequests } from '../metrics.js';
 import { CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
@@ -13,9 +15,22 @@ import type { CnpgObject } from './types.js';
 /** How long a write of ours keeps reads of its namespace on the API if its event never arrives. */
 const WRITE_GRACE_MS = 3000;
 
+/**
+ * Longest pause between the end of a watch and the next one (client-node doubles it on every
+ * reconnect up to 30 s, and never lowers it again), and between attempts after a failed list: the
+ * feed is back promptly once the API is (issue #12, item 13). Reads go to the API meanwhile.
+ */
+const MAX_RECONNECT_MS = 2000;
+
 interface Feed {
   watch: ListWatch<KubernetesObject>;
   synced: boolean;
+  /**
+   * A watch request is open: events arrive as they happen. False while the watch reconnects,
+   * waits to, or lists again (after an API server or etcd restart): the objects held may be
+   * missing what changed meanwhile, so reads go to the API (issue #12, item 13).
+   */
+  live: boolean;
   /** The first list has arrived: later events are changes, not the baseline. */
   listed: boolean;
 }
@@ -131,7 +146,7 @@ export class WatchCache {
       feed = this.startFeed(kind, scope === '*' ? undefined : scope);
       this.feeds.set(key, feed);
     }
-    return feed.synced ? feed : undefined;
+    return feed.synced && feed.live ? feed : undefined;
   }
 
   private startFeed(kind: CnpgKind, namespace: string | undefined): Feed {
@@ -144,8 +159,12 @@ export class WatchCache {
       const result = namespace ? await this.custom.listNamespacedCustomObject({ ...ref, namespace }) : await this.custom.listClusterCustomObject(ref);
       return result as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
-    const watch = new ListWatch<KubernetesObject>(path, new Watch(this.kubeConfig), listFn as never, false);
-    const feed: Feed = { watch, synced: false, listed: false };
+    const watcher = new Watch(this.kubeConfig);
+    const watch = new ListWatch<KubernetesObject>(path, watcher, listFn as never, false, undefined, undefined, {
+      delayFn: (ms: number) => delay(Math.min(ms, MAX_RECONNECT_MS)),
+    });
+    const feed: Feed = { watch, synced: false, live: false, listed: false };
+    this.observeLiveness(watcher, feed);
     const settle = (obj: KubernetesObject) => this.settle(kind, obj);
     const tell = (type: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => {
       settle(obj);
@@ -159,13 +178,17 @@ export class WatchCache {
     // start() resolves with no error reported during that attempt.
     watch.on('connect', () => kubeApiRequests.inc({ verb: 'watch' }));
     let attempt = 0;
+    let failures = 0;
     let failedAttempt = -1;
     let retryTimer: NodeJS.Timeout | undefined;
     const start = () => {
       const mine = ++attempt;
       watch.start().then(
         () => {
-          if (failedAttempt !== mine && !this.stopped) feed.synced = feed.listed = true;
+          if (failedAttempt !== mine && !this.stopped) {
+            feed.synced = feed.listed = true;
+            failures = 0;
+          }
         },
         (err) => onError(err),
       );
@@ -175,6 +198,7 @@ export class WatchCache {
       // the feed lists again after a capped backoff.
       feed.synced = false;
       failedAttempt = attempt;
+      failures++;
       if (this.stopped || retryTimer) return;
       this.logger.debug({ kind, namespace, err: String((err as Error)?.message ?? err) }, 'watch interrupted; reading from the API meanwhile');
       retryTimer = setTimeout(
@@ -182,13 +206,33 @@ export class WatchCache {
           retryTimer = undefined;
           start();
         },
-        Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)),
+        Math.min(MAX_RECONNECT_MS, 250 * 2 ** Math.min(failures, 6)),
       );
       retryTimer.unref();
     };
     watch.on('error', onError);
     start();
     return feed;
+  }
+
+  /**
+   * Marks `feed` live exactly while one of the watch requests ListWatch makes through `watcher`
+   * is open: from its 200 until its end (a server close, an error, a timeout). Watch.watch()
+   * resolves once the response is there, or after it already ended in failure.
+   */
+  private observeLiveness(watcher: Watch, feed: Feed): void {
+    const open = watcher.watch.bind(watcher);
+    watcher.watch = async (path, params, callback, done) => {
+      feed.live = false;
+      let ended = false;
+      const request = await open(path, params, callback, (err) => {
+        ended = true;
+        feed.live = false;
+        done(err);
+      });
+      if (!ended && !this.stopped) feed.live = true;
+      return request;
+    };
   }
 
   /** The watch delivered an object: a pending write of ours with that version (or any later event) is settled. */
