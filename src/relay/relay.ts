@@ -34,7 +34,11 @@ export interface RelayTimings extends DirectoryTimings {
   heartbeatIntervalMs: number;
   /** How often the keys of this replica's sessions are rewritten (well within sessionTtlMs). */
   sessionRefreshMs: number;
-  /** How long a forwarded request waits for the owner to start answering before 504. */
+  /**
+   * How long a forwarded request waits for the owner to start answering before 504. The owner's
+   * transport starts a late POST's answer as a stream after one keep-alive interval, so a call that
+   * is merely slow always has its head by then: only an owner that does not answer at all times out.
+   */
   headTimeoutMs: number;
   /** How long a forwarded answer may stay silent; owners send a keep-alive every --keepalive-interval. */
   idleTimeoutMs: number;
@@ -47,7 +51,9 @@ export function defaultRelayTimings(keepaliveIntervalSec: number): RelayTimings 
     heartbeatTtlMs: 6_000,
     heartbeatIntervalMs: 2_000,
     announceTimeoutMs: 1_000,
-    headTimeoutMs: 10_000,
+    // Past the moment a silent call's answer turns into a stream (1 to 1.25 keep-alive intervals,
+    // transports/deadlines.ts), not before it.
+    headTimeoutMs: keepaliveIntervalSec * 1250 + 10_000,
     idleTimeoutMs: 3 * keepaliveIntervalSec * 1000 + 5_000,
   };
 }

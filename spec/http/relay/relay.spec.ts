@@ -77,6 +77,29 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     await waitFor(async () => (await admin().keys('cnpg-mcp:session:*')).length === 0, 'the session record to be withdrawn');
   });
 
+  it('relays a call that stays silent longer than 10 s (past the old head timeout) to its answer, not a 504: the owner starts it as a stream after one keep-alive interval', async () => {
+    // The owner's API server takes 16 s to answer (a slow apiserver, a wait=true): the call sends
+    // nothing until then. With the keep-alive at 11 s the owner turns the answer into a stream
+    // between 11 and 13.75 s; a head timeout not past that cut it at 10 s with a 504.
+    const slowCnpg = () =>
+      depsWithCnpg({
+        get: (_kind: string, namespace: string, name: string) => new Promise((resolve) => setTimeout(() => resolve(fakeCluster(namespace, name)), 16_000)),
+      });
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => startSecured({ deps: slowCnpg(), config: { redisUrl: redis().url, maxSessionsPerPrincipal: 0, keepaliveIntervalSec: 11 } })),
+    );
+    const session = await openRawSession(a!.url, TOKEN_A);
+    const started = Date.now();
+    const call = { jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 'get_cluster_status', arguments: { name: 'pg-slow', namespace: 'team-a' } } };
+    const res = await postMcp(b!.url, call, sessionHeaders(TOKEN_A, session));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await readUntil(res.body!, '"id":21', 30_000);
+    expect(Date.now() - started).toBeGreaterThan(10_000);
+    expect(text).toContain('pg-slow');
+    expect(text).not.toContain('"isError":true');
+  }, 40_000);
+
   it('serves a legacy SSE session from either replica: POSTs to the other one are answered on the stream', async () => {
     const [a, b] = await replicas();
     const transport = new SSEClientTransport(new URL('/sse', a!.url), { requestInit: { headers: bearer(TOKEN_A) }, fetch: roundRobin([a!.url, b!.url]) });
