@@ -95,7 +95,7 @@ describe('watch cache without permission to list', () => {
     const reader = new CnpgClient(kc, limited);
     try {
       // The first read starts the feed; each later one comes after one more refused list (the
-      // feed retries after 1 s, then 2 s).
+      // feed lists again after a short, capped backoff).
       for (let attempt = 1; attempt <= 3; attempt++) {
         await expect(reader.get('cluster', ns, 'c1')).rejects.toMatchObject({ kind: 'forbidden', status: 403 });
         await waitFor(() => failedLists.length >= attempt, { timeoutMs: 20_000, what: `list ${attempt} of the feed to be refused` });
