@@ -104,7 +104,10 @@ export class WatchCache {
     this.listeners.set(kind, set);
     set.add(listener);
     for (const scope of this.scopes ?? [undefined]) {
-      const feed = this.readyFeed(kind, scope);
+      this.readyFeed(kind, scope); // starts the feed if need be
+      // Whatever the feed holds, synced or not: its first list may have been delivered already
+      // (before its watch connected), and those objects are this listener's baseline too.
+      const feed = this.feeds.get(`${kind}/${scope ?? '*'}`);
       for (const obj of feed?.watch.list(scope) ?? []) listener('add', obj as CnpgObject, true);
     }
     return () => set.delete(listener);

@@ -115,7 +115,8 @@ export class ClusterSubscriptions {
     if (after === undefined) this.digests.delete(uri);
     else this.digests.set(uri, after);
     if (baseline) return;
-    const appearedOrWent = type === 'delete' || before === undefined;
+    // An add of a cluster already known is a re-list after a broken watch, not an appearance.
+    const appearedOrWent = type === 'delete' || (type === 'add' && before === undefined);
     if (!appearedOrWent && before === after) return;
     for (const p of this.participants) {
       if (appearedOrWent) p.session.sendResourceListChanged().catch(() => undefined);
