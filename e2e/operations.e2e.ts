@@ -20,6 +20,7 @@ const title = (name: string) => (canRun ? name : `${name} ${skipReasonNoPods()}`
 
 interface Wait {
   complete: boolean;
+  current_primary?: string;
   waited_seconds: number;
   phase: string;
   ready_instances: number;
@@ -215,16 +216,19 @@ describe.skipIf(!canRun)(title('operations followed to their end with wait=true,
       expect(claims.items.map((c) => c.metadata?.deletionTimestamp)).toEqual([undefined]);
     });
 
-    it('destroys a replica with its volume; the operator replaces it with a new instance that has the data', { timeout: 600_000 }, async () => {
+    it('destroys a replica with its volume; the operator replaces it on a new volume that has the data', { timeout: 600_000 }, async () => {
       const standby = await replica();
+      const oldPod = (await instancePods()).find((p) => p.metadata?.name === standby)!.metadata!.uid;
+      const claimsOf = async () => (await core().listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: `cnpg.io/cluster=${PG}` })).items;
+      const oldClaim = (await claimsOf()).find((c) => c.metadata?.name === standby)!.metadata!.uid;
       const { wait, r } = await followed('destroy_cluster_instance', { instance: standby, confirm_destroy: true }, 540);
       expect(wait.complete, r.text).toBe(true);
-      const names = (await instancePods()).map((p) => p.metadata!.name!);
-      expect(names).not.toContain(standby);
-      expect(names).toHaveLength(2);
-      const claims = await core().listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: `cnpg.io/instanceName=${standby}` });
-      expect(claims.items).toEqual([]);
-      const fresh = names.find((n) => n !== (wait as { current_primary?: string } & Wait).current_primary)!;
+      // The old pod and volume are gone (the operator may reuse the name: 1.30 does).
+      const pods = await instancePods();
+      expect(pods.map((p) => p.metadata!.uid)).not.toContain(oldPod);
+      expect((await claimsOf()).map((c) => c.metadata!.uid)).not.toContain(oldClaim);
+      expect(pods).toHaveLength(2);
+      const fresh = pods.map((p) => p.metadata!.name!).find((n) => n !== wait.current_primary)!;
       expect(await psql(ns, fresh, 'SELECT count(*) FROM kept', { database: 'app' })).toBe('1');
       expect(await healthyWith(2)()).toBe(true);
     });

@@ -2,8 +2,8 @@
 // does it (internal/cmd/plugin/destroy in CloudNativePG 1.30): delete the instance's pod (only
 // when the Cluster owns it), its jobs, and the PVCs labelled cnpg.io/instanceName=<instance>
 // that the Cluster owns or that were detached from that instance. With no PVC left the operator
-// cannot start that instance again: it creates a new instance (the next serial) to get back to
-// spec.instances. Unlike the plugin, the primary is refused (a destroyed primary is a failover
+// cannot start that instance again: it creates a new one on a new, empty volume (1.30 may reuse
+// the name) to get back to spec.instances. Unlike the plugin, the primary is refused (a destroyed primary is a failover
 // and loses what was not replicated yet): switch over first.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -28,7 +28,7 @@ export const destroyInstance = defineTool({
   title: 'Destroy one instance and its volume',
   description:
     'Removes one replica with its volume(s) as `kubectl cnpg destroy` does (its pod, jobs and PVCs); the operator then creates a new ' +
-    'instance to get back to the spec count. The data on that volume is gone. Refuses the primary. Requires confirm_destroy=true.',
+    'instance on a new volume to get back to the spec count. The data on that volume is gone. Refuses the primary. Requires confirm_destroy=true.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
@@ -73,7 +73,20 @@ export const destroyInstance = defineTool({
       jobs: jobs.map((j) => j.metadata!.name!),
       persistent_volume_claims: volumes.map((c) => c.metadata!.name!),
     };
-    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, destroyedEnd(ctx, input.instance), input.timeout) : undefined;
+    const wait =
+      input.wait && !input.dry_run
+        ? await followCluster(
+            ctx,
+            namespace,
+            input.name,
+            destroyedEnd(
+              ctx,
+              pod?.metadata?.uid,
+              volumes.map((v) => v.metadata?.uid ?? ''),
+            ),
+            input.timeout,
+          )
+        : undefined;
     const list = [deleted.pod && `pod ${deleted.pod}`, ...deleted.jobs.map((j) => `job ${j}`), ...deleted.persistent_volume_claims.map((c) => `PVC ${c}`)]
       .filter(Boolean)
       .join(', ');

@@ -102,16 +102,20 @@ export async function configurationHashes(ctx: ToolContext, c: Cluster): Promise
   return new Set(answers.map((a) => a.status?.loadedConfigurationHash).filter((h): h is string => !!h));
 }
 
-/** An instance destroyed with its volume: its pod and claims gone, and the cluster back at its count. */
-export function destroyedEnd(ctx: ToolContext, instance: string): OperationEnd {
+/**
+ * An instance destroyed with its volume: that pod and those claims (by uid) gone, and the cluster
+ * healthy at its count again. The operator may give the new instance the same name (1.30 reuses
+ * the free serial), on a new, empty volume: uids, not names, tell the old from the new.
+ */
+export function destroyedEnd(ctx: ToolContext, podUid: string | undefined, claimUids: string[]): OperationEnd {
   return {
-    cluster: (c) => settled(c) && c.status?.instances === c.spec?.instances && !((c.status?.instanceNames as string[] | undefined) ?? []).includes(instance),
+    cluster: (c) => settled(c) && c.status?.instances === c.spec?.instances,
     probe: async (c) => {
       const namespace = c.metadata.namespace!;
-      const [pods, claims] = await Promise.all([instancePods(ctx, c), ctx.cnpg().listPvcs(namespace, `cnpg.io/instanceName=${instance}`)]);
-      if (pods.some((p) => p.metadata?.name === instance)) return `the pod of ${instance} to go`;
-      if (claims.length) return `the volume(s) ${claims.map((p) => p.metadata?.name).join(', ')} to go`;
-      return undefined;
+      const [pods, claims] = await Promise.all([instancePods(ctx, c), ctx.cnpg().listPvcs(namespace, `${CLUSTER_LABEL}=${c.metadata.name}`)]);
+      if (podUid && pods.some((p) => p.metadata?.uid === podUid)) return 'the old pod to go';
+      const left = claims.filter((p) => claimUids.includes(p.metadata?.uid ?? '')).map((p) => p.metadata?.name);
+      return left.length ? `the volume(s) ${left.join(', ')} to go` : undefined;
     },
   };
 }
