@@ -43,6 +43,8 @@ export class RelayOwner {
   /** Exchange id → its abort. */
   private readonly exchanges = new Map<string, () => void>();
   private readonly injector: Injector;
+  /** Set while settled() waits. */
+  private whenSettled: (() => void) | undefined;
 
   constructor(private readonly options: RelayOwnerOptions) {
     this.injector = new Injector((req, res) => this.enter(req, res));
@@ -89,6 +91,7 @@ export class RelayOwner {
       if (finished) return;
       finished = true;
       this.exchanges.delete(frame.id);
+      if (this.exchanges.size === 0) this.whenSettled?.();
       this.tickets.delete(ticket);
       relaysInFlight.dec({ role: 'served' });
       relayedRequests.inc({ role: 'served', transport: frame.kind, outcome });
@@ -140,6 +143,25 @@ export class RelayOwner {
   /** The forwarding replica's client went away. */
   cancel(id: string): void {
     this.exchanges.get(id)?.();
+  }
+
+  /**
+   * Resolves once every exchange has ended, or after `ms`. At shutdown the sessions are closed
+   * first, which ends their answers; an answer written just before (a call that finished as the
+   * drain ended) is still on its way through the in-process server and Redis, and close() would
+   * cut it: the forwarding replica's client would wait for an answer that never comes.
+   */
+  settled(ms: number): Promise<void> {
+    if (this.exchanges.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.whenSettled = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.whenSettled = done;
+    });
   }
 
   /** Ends every exchange still running (shutdown). */

@@ -80,6 +80,8 @@ export interface RelayBindings {
 /** What the transports call for a session they do not hold. */
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+// How long a closing relay lets answers already written reach their forwarding replicas.
+const SETTLE_MS = 2000;
 
 export class SessionRelay implements SessionForwarder {
   /** Random per process: a restarted replica is a new one, and none of its old sessions survive anyway. */
@@ -205,6 +207,8 @@ export class SessionRelay implements SessionForwarder {
   close(): Promise<void> {
     this.closed ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
+      // Answers the closed sessions wrote get out first (owner.ts, settled()); then cut what is left.
+      await this.owner?.settled(SETTLE_MS);
       this.forwarder?.failAll('shutdown');
       this.owner?.close();
       await this.directory.retire();

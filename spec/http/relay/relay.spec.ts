@@ -100,6 +100,27 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     expect(text).not.toContain('"isError":true');
   }, 40_000);
 
+  it('delivers the answer of a call relayed to a replica that drains: the owner lets answers already written reach the forwarding replica before it closes the relay', async () => {
+    // A 1.5 s call whose session lives on A, sent to B. A drains meanwhile: the drain ends as soon
+    // as the answer is written, and closing the relay then must not cut the answer on its way out.
+    const slowCnpg = () =>
+      depsWithCnpg({
+        get: (_kind: string, namespace: string, name: string) => new Promise((resolve) => setTimeout(() => resolve(fakeCluster(namespace, name)), 1500)),
+      });
+    const [a, b] = await Promise.all([0, 1].map(() => startSecured({ deps: slowCnpg(), config: { redisUrl: redis().url, maxSessionsPerPrincipal: 0 } })));
+    const session = await openRawSession(a!.url, TOKEN_A);
+    const call = { jsonrpc: '2.0', id: 22, method: 'tools/call', params: { name: 'get_cluster_status', arguments: { name: 'pg-drain', namespace: 'team-a' } } };
+    const answer = postMcp(b!.url, call, sessionHeaders(TOKEN_A, session));
+    await waitFor(() => a!.running.handle.inflightRequests() === 1, 'the call to run on A');
+    const drained = a!.running.handle.drain();
+    const res = await answer;
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('"id":22');
+    expect(text).toContain('pg-drain');
+    expect(await drained).toBe(true);
+  });
+
   it('serves a legacy SSE session from either replica: POSTs to the other one are answered on the stream', async () => {
     const [a, b] = await replicas();
     const transport = new SSEClientTransport(new URL('/sse', a!.url), { requestInit: { headers: bearer(TOKEN_A) }, fetch: roundRobin([a!.url, b!.url]) });
