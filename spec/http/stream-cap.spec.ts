@@ -32,8 +32,8 @@ function openUnreadStream(
   url: string,
   path: string,
   headers: Record<string, string>,
-  until: RegExp,
-): Promise<{ res: IncomingMessage; match: RegExpExecArray }> {
+  until?: RegExp,
+): Promise<{ res: IncomingMessage; match: RegExpExecArray | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, url), { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       opened.push(res);
