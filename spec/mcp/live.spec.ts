@@ -30,7 +30,6 @@ async function session(answer?: Answer, clientHasElicitation = answer !== undefi
       writes.push(`modify ${ns}/${name}`);
       return { patch: {}, result: cluster };
     },
-    pods: async () => [],
   });
   const { client, close } = await connectInMemory(deps, clientHasElicitation ? { capabilities: { elicitation: { form: {} } } } : undefined, (c) => {
     if (!clientHasElicitation) return;
