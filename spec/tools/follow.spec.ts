@@ -56,7 +56,7 @@ describe('where operations end, on the Cluster alone', () => {
   const healthy = 'Cluster in healthy state';
 
   it('a scale down is not done while the old pods are still counted (ready >= spec is not enough)', () => {
-    const end = instanceCountEnd(2);
+    const end = instanceCountEnd({} as ToolContext, 2);
     expect(end.cluster(withStatus({ phase: healthy, instances: 3, readyInstances: 3 }))).toBe(false);
     expect(end.cluster(withStatus({ phase: healthy, instances: 2, readyInstances: 2 }))).toBe(true);
     expect(end.cluster(withStatus({ phase: 'Creating a new replica', instances: 2, readyInstances: 2 }))).toBe(false);

@@ -153,7 +153,8 @@ export const createCluster = defineTool({
     const { namespace } = ctx;
     const manifest = buildCluster({ ...input, namespace });
     const created = await ctx.cnpg().create<Cluster>('cluster', namespace, manifest, { dryRun: input.dry_run });
-    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(input.instances), input.timeout) : undefined;
+    const wait =
+      input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(ctx, input.instances), input.timeout) : undefined;
     const verb = input.dry_run ? 'Would create' : 'Created';
     const tail = input.dry_run ? '' : followSentence(wait, 'All instances are ready');
     return {
@@ -185,7 +186,8 @@ export const scaleCluster = defineTool({
   async handler(input, ctx) {
     const { namespace } = ctx;
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
-    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(input.instances), input.timeout) : undefined;
+    const wait =
+      input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(ctx, input.instances), input.timeout) : undefined;
     // Without wait the one-line answer stays as it was (spec/mcp/dry-run.spec.ts).
     const tail = wait ? followSentence(wait, `${input.instances} instance(s) ready`) : '';
     return {

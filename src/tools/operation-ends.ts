@@ -66,10 +66,17 @@ function isFenced(c: Cluster, instance: string): boolean {
   return fenced.includes('*') || fenced.includes(instance);
 }
 
-/** A count of instances: that many pods, all ready, and healthy (a scale down lowers both counts). */
-export function instanceCountEnd(instances: number): OperationEnd {
+/**
+ * A count of instances: healthy with that many counted and ready, and that many instance pods
+ * left (the operator counts a scale down before the old pod has finished terminating).
+ */
+export function instanceCountEnd(ctx: ToolContext, instances: number): OperationEnd {
   return {
     cluster: (c) => c.status?.phase === HEALTHY_PHASE && c.status.instances === instances && c.status.readyInstances === instances,
+    probe: async (c) => {
+      const pods = await instancePods(ctx, c);
+      return pods.length === instances && pods.every(ready) ? undefined : `${instances} ready instance pod(s), ${pods.length} now`;
+    },
   };
 }
 
