@@ -11,6 +11,9 @@ import { connectClient, podMetric, serverPods, useRelease, type Kind, type Serve
 
 const CLIENTS_PER_TRANSPORT = 20;
 const CALLS_PER_CLIENT = 5;
+// The delete spec's clients call for longer: past the deleted pod's preStop sleep (5 s) and into its
+// drain, so that its clients do lose their sessions (5 calls each were all answered within 7 s).
+const CALLS_PER_CLIENT_AT_DELETE = 30;
 const CLUSTERS = ['pg-deploy-a', 'pg-deploy-b', 'pg-deploy-c'];
 // A call whose answer went with a deleted pod gives up after this and the client starts over.
 // Generous: at load 12 on the two cores a call through the relay took more than 10 s; this spec
@@ -64,11 +67,11 @@ describe.skipIf(!podsCanRun())(
     }
 
     /** initialize → tools/list → CALLS_PER_CLIENT get_cluster_status calls; a failed session starts over. */
-    async function runClient(kind: Kind, index: number, progress: { calls: number }): Promise<ClientRun> {
+    async function runClient(kind: Kind, index: number, progress: { calls: number }, calls = CALLS_PER_CLIENT): Promise<ClientRun> {
       const run: ClientRun = { kind, calls: 0, reconnects: 0, errors: new Map() };
       const deadline = Date.now() + CLIENT_DEADLINE_MS;
       let session: { client: Client } | undefined;
-      while (run.calls < CALLS_PER_CLIENT) {
+      while (run.calls < calls) {
         if (Date.now() > deadline) throw new Error(`${kind} client ${index} did not finish: ${JSON.stringify(run)}`);
         try {
           if (!session) {
@@ -98,10 +101,10 @@ describe.skipIf(!podsCanRun())(
       return run;
     }
 
-    const runAll = (progress: { calls: number }) =>
+    const runAll = (progress: { calls: number }, calls = CALLS_PER_CLIENT) =>
       Promise.all([
-        ...Array.from({ length: CLIENTS_PER_TRANSPORT }, (_, i) => runClient('sse', i, progress)),
-        ...Array.from({ length: CLIENTS_PER_TRANSPORT }, (_, i) => runClient('streamable', i, progress)),
+        ...Array.from({ length: CLIENTS_PER_TRANSPORT }, (_, i) => runClient('sse', i, progress, calls)),
+        ...Array.from({ length: CLIENTS_PER_TRANSPORT }, (_, i) => runClient('streamable', i, progress, calls)),
       ]);
 
     const toolCalls = (pod: ServerPod) => podMetric(pod, TOKEN_B, 'cnpg_mcp_tool_calls_total');
@@ -175,13 +178,13 @@ describe.skipIf(!podsCanRun())(
         const r = release();
         const [victim] = await serverPods(r);
         const progress = { calls: 0 };
-        const running = runAll(progress);
-        const total = 2 * CLIENTS_PER_TRANSPORT * CALLS_PER_CLIENT;
-        await waitFor(() => progress.calls >= total / 4, { what: 'a quarter of the calls to be answered', timeoutMs: 60_000, intervalMs: 20 });
+        const running = runAll(progress, CALLS_PER_CLIENT_AT_DELETE);
+        const total = 2 * CLIENTS_PER_TRANSPORT * CALLS_PER_CLIENT_AT_DELETE;
+        await waitFor(() => progress.calls >= total / 4, { what: 'a quarter of the calls to be answered', timeoutMs: 120_000, intervalMs: 20 });
         await r.kubectl(['delete', 'pod', victim!.name, '--wait=false']);
         const deletedAt = Date.now();
         const runs = await running;
-        expect(runs.map((run) => run.calls)).toEqual(Array(2 * CLIENTS_PER_TRANSPORT).fill(CALLS_PER_CLIENT));
+        expect(runs.map((run) => run.calls)).toEqual(Array(2 * CLIENTS_PER_TRANSPORT).fill(CALLS_PER_CLIENT_AT_DELETE));
         const reconnects = runs.reduce((sum, run) => sum + run.reconnects, 0);
         // The delete did reach clients: those of the deleted pod started new sessions to finish.
         expect(reconnects).toBeGreaterThan(0);
@@ -198,6 +201,8 @@ describe.skipIf(!podsCanRun())(
 
     it('rotates tokens through the real kubelet: after `kubectl apply` of the Secret the new token works and the removed one stops, on both pods, with no restart and the other session kept', async () => {
       const r = release();
+      // Whole again whatever the spec before left (a pod still starting is Running but not listening).
+      await r.kubectl(['rollout', 'status', `deployment/${r.release}`, '--timeout=120s']);
       await waitFor(async () => (await serverPods(r)).length === 2, { what: '2 running server pods', timeoutMs: 60_000 });
       const pods = await serverPods(r);
       const restartsBefore = await r.kubectl([
@@ -257,6 +262,7 @@ describe.skipIf(!podsCanRun())(
     it('on `kubectl rollout restart` (SIGTERM) in-flight calls finish, and each old pod leaves the Service and fails /readyz before its server stops', async () => {
       const r = release();
       const ns = r.namespace;
+      await r.kubectl(['rollout', 'status', `deployment/${r.release}`, '--timeout=120s']);
       const old = await serverPods(r);
       // Calls that last 40 s: create_postgres_cluster waiting for a Cluster whose StorageClass does
       // not exist, so the wait can only end by its timeout. The rollout replaces one pod at a time
