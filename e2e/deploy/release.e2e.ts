@@ -280,9 +280,8 @@ describe.skipIf(!podsCanRun())(
             arguments: { name: `pg-sigterm-${i}`, namespace: ns, instances: 1, storage_size: '1Gi', storage_class: 'missing-class', wait: true, timeout: 40 },
           },
           // With a progress token the wait sends progress notifications, so the session's owner
-          // starts its answer at once. Without one, a POST relayed from the other replica gets a 504
-          // after the relay's 10 s head timeout while the owner is still waiting (seen here; a
-          // server-side limit of the relay for long silent calls).
+          // starts its answer at once (without one it does so after one keep-alive interval, which the
+          // relay's head timeout now allows for: spec/http/relay).
           { timeout: 120_000, onprogress: () => undefined },
         ),
       );
