@@ -124,7 +124,9 @@ export class SessionRelay implements SessionForwarder {
     const returning = this.joined;
     const joining = this.directory
       .join(this.bindings?.sessions() ?? [], returning)
-      .then(() => void (this.joined = true))
+      .then(() => {
+        this.joined = true;
+      })
       .catch((err: unknown) => this.options.logger.warn({ err: String(err) }, 'cannot register the sessions of this replica in redis yet'));
     return joining;
   }
