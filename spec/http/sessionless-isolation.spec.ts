@@ -28,6 +28,12 @@ const namespacedCnpg = () =>
       }
       return { done: true, value: fakeCluster(namespace, name) };
     },
+    // The scale follower counts the instance pods once the Cluster says it is there: three, ready.
+    listPods: async (namespace: string) =>
+      Array.from({ length: 3 }, (_, i) => ({
+        metadata: { name: `pod-${i + 1}`, namespace },
+        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+      })),
   });
 
 async function connect(url: string) {
@@ -52,7 +58,7 @@ describe('session-less Streamable HTTP: requests are isolated', () => {
     results.forEach((result, k) => {
       const namespace = k % 2 === 0 ? 'team-a' : 'team-b';
       const i = Math.floor(k / 2);
-      expect(result.isError ?? false).toBe(false);
+      expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
       expect(result.structuredContent).toMatchObject({ namespace, name: `pg-${namespace}-${i}` });
     });
     // 10 calls × 3 phase changes each, every one on the stream of the call that caused it.
