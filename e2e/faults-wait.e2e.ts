@@ -31,7 +31,7 @@ describe('wait=true on a cluster that does not become ready', () => {
     expect(r.isError, r.text).toBe(false);
     expect(r.data?.wait).toMatchObject({ complete: false, instances: 2 });
     expect((r.data!.wait as { waited_seconds: number }).waited_seconds).toBeGreaterThanOrEqual(40);
-    expect(r.text).toMatch(/Created cluster .*Not ready yet after \d+s \(\d\/2 ready; .+\): the change is made/);
+    expect(r.text).toMatch(/Created cluster .*Not finished after \d+s \(.+; \d\/2 ready.*\): the operator is still working on it/);
     expect(await api.get('clusters', 'pg-long')).toBeDefined();
     // Progress strictly increases (MCP requires it) and each message says ready/total and the phase.
     expect(progress.length).toBeGreaterThan(0);

@@ -80,7 +80,7 @@ describe('clusters', () => {
     );
     expect(r.isError, r.text).toBe(false);
     expect(r.data?.wait).toMatchObject({ complete: false, instances: 1, ready_instances: 0 });
-    expect(r.text).toMatch(/Not ready yet after \d+s .*Do not repeat the call; follow it with get_cluster_status/);
+    expect(r.text).toMatch(/Not finished after \d+s .*Do not repeat the call; follow it with get_cluster_status/);
     expect(progress.length).toBeGreaterThan(0);
     expect(await api.get('clusters', 'pg-wait')).toBeDefined();
   });
