@@ -36,7 +36,7 @@ describe('wait=true on a cluster that does not become ready', () => {
     // Progress strictly increases (MCP requires it) and each message says ready/total and the phase.
     expect(progress.length).toBeGreaterThan(0);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
-    for (const p of progress) expect(p.message).toMatch(/^\d\/2 ready; /);
+    for (const p of progress) expect(p.message).toMatch(/^.+; primary .+; \d\/2 ready/);
   }, 120_000);
 
   it('scale with wait answers the same way at its timeout', async () => {
