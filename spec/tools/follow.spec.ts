@@ -2,10 +2,11 @@
 // when the wait ends before the operator does. The watch itself runs in e2e/postgres.e2e.ts
 // (promote_cluster_instance with wait, on running pods) and e2e/operations.e2e.ts (every other operation).
 import { describe, expect, it } from 'vitest';
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/cnpg/types.js';
 import type { ToolContext } from '../../src/kit/tool.js';
 import { followSentence, settled } from '../../src/tools/follow.js';
-import { fencingEnd, instanceCountEnd } from '../../src/tools/operation-ends.js';
+import { destroyedEnd, fencingEnd, instanceCountEnd } from '../../src/tools/operation-ends.js';
 
 const cluster = (phase: string, ready: number, instances = 2): Cluster => ({
   apiVersion: 'postgresql.cnpg.io/v1',
@@ -95,3 +96,36 @@ describe('followSentence with what was awaited', () => {
 function healthy() {
   return 'Cluster in healthy state';
 }
+
+describe('where a destroyed instance ends, asking the pods', () => {
+  const pod = (name: string, uid: string, isReady = true): V1Pod => ({
+    metadata: { name, uid },
+    status: { conditions: [{ type: 'Ready', status: isReady ? 'True' : 'False' }] },
+  });
+  // The Cluster still reads as before the delete: healthy, 2 of 2 (the operator has not looked yet).
+  const stale: Cluster = {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    metadata: { name: 'pg', namespace: 'ns' },
+    spec: { instances: 2 },
+    status: { phase: 'Cluster in healthy state', instances: 2, readyInstances: 2 },
+  };
+  const contextWith = (pods: V1Pod[], claims: V1PersistentVolumeClaim[] = []) =>
+    ({ cnpg: () => ({ listPods: async () => pods, listPvcs: async () => claims }) }) as unknown as ToolContext;
+
+  it('is not done while the replacement pod is missing, even with the old pod and volume gone', async () => {
+    const end = destroyedEnd(contextWith([pod('pg-1', 'u1')]), 'old-uid', ['old-claim']);
+    expect(end.cluster(stale)).toBe(true);
+    expect(await end.probe!(stale)).toBe('2 ready instance pod(s), 1 now');
+  });
+  it('is not done while the replacement is not ready, nor while the old pod is there', async () => {
+    expect(await destroyedEnd(contextWith([pod('pg-1', 'u1'), pod('pg-2', 'new', false)]), 'old-uid', []).probe!(stale)).toBe('2 ready instance pod(s), 2 now');
+    expect(await destroyedEnd(contextWith([pod('pg-1', 'u1'), pod('pg-2', 'old-uid')]), 'old-uid', []).probe!(stale)).toBe('the old pod to go');
+  });
+  it('is done with a new pod of that name (another uid), ready, and the old volume gone', async () => {
+    const end = destroyedEnd(contextWith([pod('pg-1', 'u1'), pod('pg-2', 'new')], [{ metadata: { name: 'pg-2', uid: 'new-claim' } }]), 'old-uid', [
+      'old-claim',
+    ]);
+    expect(await end.probe!(stale)).toBeUndefined();
+  });
+});

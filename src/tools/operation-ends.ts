@@ -111,7 +111,7 @@ export async function configurationHashes(ctx: ToolContext, c: Cluster): Promise
 
 /**
  * An instance destroyed with its volume: that pod and those claims (by uid) gone, and the cluster
- * healthy at its count again. The operator may give the new instance the same name (1.30 reuses
+ * healthy at its count again, its instance pods all there and ready. The operator may give the new instance the same name (1.30 reuses
  * the free serial), on a new, empty volume: uids, not names, tell the old from the new.
  */
 export function destroyedEnd(ctx: ToolContext, podUid: string | undefined, claimUids: string[]): OperationEnd {
@@ -122,7 +122,11 @@ export function destroyedEnd(ctx: ToolContext, podUid: string | undefined, claim
       const [pods, claims] = await Promise.all([instancePods(ctx, c), ctx.cnpg().listPvcs(namespace, `${CLUSTER_LABEL}=${c.metadata.name}`)]);
       if (podUid && pods.some((p) => p.metadata?.uid === podUid)) return 'the old pod to go';
       const left = claims.filter((p) => claimUids.includes(p.metadata?.uid ?? '')).map((p) => p.metadata?.name);
-      return left.length ? `the volume(s) ${left.join(', ')} to go` : undefined;
+      if (left.length) return `the volume(s) ${left.join(', ')} to go`;
+      // The Cluster's status can still be the one from before the delete (the operator has not
+      // looked yet): only the replacement pod, there and ready, says the count is back.
+      const wanted = c.spec?.instances ?? 0;
+      return pods.length === wanted && pods.every(ready) ? undefined : `${wanted} ready instance pod(s), ${pods.length} now`;
     },
   };
 }
