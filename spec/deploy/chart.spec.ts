@@ -90,8 +90,24 @@ describe.skipIf(!helm)(`RBAC${skipReason}`, () => {
         .filter((v) => !READ.includes(v)),
     ).toEqual([]);
     expect(g['postgresql.cnpg.io/clusters/status']).toBeUndefined();
-    expect(g['core/secrets']).toEqual(['get']); // get_connection_info include_credentials
+    // A read-only server hands out no credentials (issue #12, item 18): no Secret verb at all.
+    expect(g['core/secrets']).toBeUndefined();
     expect(argsOf(objects)).toContain('--read-only');
+    expect(argsOf(objects)).not.toContain('--read-only-credentials');
+  });
+
+  it('server.readOnlyCredentials with readOnly: get on Secrets and --read-only-credentials; rbac.readSecrets=false still wins', () => {
+    const objects = render({ server: { readOnly: true, readOnlyCredentials: true } });
+    expect(grants(only<V1Role>(objects, 'Role').rules!)['core/secrets']).toEqual(['get']); // get_connection_info include_credentials
+    expect(argsOf(objects)).toEqual(expect.arrayContaining(['--read-only', '--read-only-credentials']));
+    const noSecrets = render({ server: { readOnly: true, readOnlyCredentials: true }, rbac: { readSecrets: false } });
+    expect(grants(only<V1Role>(noSecrets, 'Role').rules!)['core/secrets']).toBeUndefined();
+  });
+
+  it('server.readOnlyCredentials without readOnly: no flag (it only qualifies --read-only), the full grants', () => {
+    const objects = render({ server: { readOnlyCredentials: true } });
+    expect(argsOf(objects)).not.toContain('--read-only-credentials');
+    expect(grants(only<V1Role>(objects, 'Role').rules!)).toEqual(sorted(FULL));
   });
 
   it('server.disableDestructive: no delete verbs and no clusters/status (promote), and the server hides destructive tools', () => {
@@ -266,7 +282,7 @@ describe.skipIf(!helm)(`every flag the chart passes is a server option${skipReas
   const everything = helm
     ? argsOf(
         render({
-          server: { readOnly: true, disableDestructive: true, defaultNamespace: 'team-a' },
+          server: { readOnly: true, readOnlyCredentials: true, disableDestructive: true, defaultNamespace: 'team-a' },
           auth: { oidc: { issuer: 'https://idp.example.com', audience: ['a'], jwksUri: 'https://idp.example.com/keys' }, impersonate: true },
           tls: { enabled: true, secretName: 'srv-tls' },
           redis: { url: 'redis://redis:6379' },

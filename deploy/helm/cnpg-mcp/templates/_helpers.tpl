@@ -83,6 +83,10 @@ e2e/rbac.e2e.ts proves every tool works with them and that nothing else is allow
 {{- define "cnpg-mcp.rbacRules" -}}
 {{- $write := not .Values.server.readOnly -}}
 {{- $destructive := and $write (not .Values.server.disableDestructive) -}}
+{{- /* Reading Secrets hands out passwords: a read-only server gets it only with its own opt-in,
+       server.readOnlyCredentials (--read-only-credentials), as the server itself refuses
+       credentials in read-only mode without that flag (issue #12, item 18). */}}
+{{- $readSecrets := and .Values.rbac.readSecrets (or $write .Values.server.readOnlyCredentials) -}}
 {{- $rules := list
   (dict "group" "postgresql.cnpg.io" "resource" "clusters"         "read" (list "get" "list" "watch") "write" (list "create" "patch") "destructive" (list "delete"))
   (dict "group" "postgresql.cnpg.io" "resource" "clusters/status"  "read" list                         "write" list                     "destructive" (list "patch"))
@@ -97,7 +101,7 @@ e2e/rbac.e2e.ts proves every tool works with them and that nothing else is allow
   (dict "group" ""                   "resource" "events"           "read" (list "list")               "write" list                     "destructive" list)
   (dict "group" ""                   "resource" "persistentvolumeclaims" "read" list               "write" list                     "destructive" (list "list" "delete"))
   (dict "group" "batch"              "resource" "jobs"             "read" list                         "write" list                     "destructive" (list "list" "delete"))
-  (dict "group" ""                   "resource" "secrets"          "read" (ternary (list "get") list .Values.rbac.readSecrets) "write" (list "create" "patch") "destructive" (list "delete"))
+  (dict "group" ""                   "resource" "secrets"          "read" (ternary (list "get") list $readSecrets) "write" (list "create" "patch") "destructive" (list "delete"))
 -}}
 {{- /* query_postgres (sql.enabled): exec is how it reaches psql; nothing else needs it. */}}
 {{- if .Values.sql.enabled }}
