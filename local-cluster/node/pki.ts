@@ -21,6 +21,9 @@ export interface NodePki {
   kubeletClient: CertPair;
 }
 
+/** openssl req: a new, unencrypted P-256 key for the certificate (what kubeadm makes too). */
+const NEW_P256_KEY = ['-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+
 export function makeNodePki(dir: string): NodePki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
@@ -28,11 +31,7 @@ export function makeNodePki(dir: string): NodePki {
     'req',
     '-x509',
     '-new',
-    '-nodes',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
+    ...NEW_P256_KEY,
     '-keyout',
     ca.key,
     '-out',
@@ -70,21 +69,7 @@ function sign(dir: string, ca: CertPair, name: string, subject: string, usage: s
     ].join('\n'),
   );
   const request = join(dir, `${name}.csr`);
-  run('openssl', [
-    'req',
-    '-new',
-    '-nodes',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-keyout',
-    pair.key,
-    '-out',
-    request,
-    '-subj',
-    subject,
-  ]);
+  run('openssl', ['req', '-new', ...NEW_P256_KEY, '-keyout', pair.key, '-out', request, '-subj', subject]);
   chmodSync(pair.key, 0o600);
   run('openssl', [
     'x509',

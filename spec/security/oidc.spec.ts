@@ -3,6 +3,7 @@
 // is `sub` with groups from a configurable claim. RFC 9728 metadata with --resource-url.
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Guard } from '../../src/guards/chain.js';
 import { OidcVerifier } from '../../src/guards/oidc.js';
 import { principalOf } from '../../src/sessions/principal.js';
 import { stopAllServers } from '../../test-support/http-server.js';
@@ -31,24 +32,27 @@ function startWithOidc(oidc: { jwksUri?: string; groupsClaim?: string } = {}, ex
 
 const status = async (url: string, token: string) => (await request(url).get('/metrics').set(bearer(token))).status;
 
+/** A guard after the declared ones that records the principal each request was given. */
+const spyingOn =
+  (seen: unknown[]) =>
+  (declared: Guard[]): Guard[] => [
+    ...declared,
+    {
+      name: 'spy',
+      handle: (req, _res, next) => {
+        seen.push(principalOf(req));
+        next();
+      },
+    },
+  ];
+
 describe('JWT bearer tokens (OIDC)', () => {
   it('accepts a JWT signed by a key of the issuer JWKS, found through discovery; the principal is sub with its groups', async () => {
     const seen: unknown[] = [];
     const { url, audit } = await startSecured({
       tokens: [],
       auth: { oidc: { issuer: issuer.issuer, audience: [AUDIENCE], groupsClaim: 'groups' } },
-      options: {
-        guards: (declared) => [
-          ...declared,
-          {
-            name: 'spy',
-            handle: (req, _res, next) => {
-              seen.push(principalOf(req));
-              next();
-            },
-          },
-        ],
-      },
+      options: { guards: spyingOn(seen) },
     });
     const token = await issuer.sign({ sub: 'alice@example.com', groups: ['dba', 'system:masters'] });
     const { client } = await connectWithToken(url, token);
@@ -64,18 +68,7 @@ describe('JWT bearer tokens (OIDC)', () => {
     const { url } = await startSecured({
       tokens: [],
       auth: { oidc: { issuer: issuer.issuer, audience: [AUDIENCE], groupsClaim: 'realm_access.roles', jwksUri: issuer.jwksUri } },
-      options: {
-        guards: (declared) => [
-          ...declared,
-          {
-            name: 'spy',
-            handle: (req, _res, next) => {
-              seen.push(principalOf(req));
-              next();
-            },
-          },
-        ],
-      },
+      options: { guards: spyingOn(seen) },
     });
     const token = await issuer.sign({ sub: 'bob', realm_access: { roles: ['readers'] } });
     expect(await status(url, token)).toBe(200);
