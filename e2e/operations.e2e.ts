@@ -5,11 +5,13 @@
 // error, and a cancelled call stops the wait while the operator goes on. Then destroying one
 // instance with its volume, and the replication status read from PostgreSQL.
 // One 2-instance Cluster; the blocks run in order on it, each leaving it healthy.
-// The server runs without --allow-sql: get_replication_status runs only its own fixed SQL.
+// The server runs without --allow-sql: get_replication_status runs only its own fixed SQL; a second
+// server whose ServiceAccount lacks pods/exec reads it from the primary's instance manager instead.
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig, podsCanRun, skipReasonNoPods } from './helpers/cluster.js';
 import { psql } from './helpers/psql.js';
+import { serviceAccountKubeconfig } from './helpers/service-account.js';
 import { customObjects } from '../test-support/kube.js';
 import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession, type ToolCallResult } from '../test-support/stdio-session.js';
@@ -95,6 +97,34 @@ describe.skipIf(!canRun)(title('operations followed to their end with wait=true,
       expect(slot, JSON.stringify(data.slots)).toMatchObject({ slot_type: 'physical', active: true });
       expect(await psql(ns, p, 'SELECT application_name FROM pg_stat_replication')).toBe(standby);
       expect(r.text).toMatch(new RegExp(`${standby}\\s.*streaming`));
+    });
+
+    it('without pods/exec: the same standby and slot from the primary instance manager (/pg/status), and the answer says so', async () => {
+      // A server whose ServiceAccount may read clusters and pods and use pods/proxy, but not exec.
+      const kubeconfig = await serviceAccountKubeconfig(ns, 'no-exec', [
+        { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
+      ]);
+      const noExec = await startStdioServer(kubeconfig, ['--namespace', ns]);
+      try {
+        const p = await primary();
+        const standby = await replica();
+        const r = await noExec.call('get_replication_status', { name: PG });
+        expect(r.isError, r.text).toBe(false);
+        const data = r.data as { primary: string; source: string; standbys: Record<string, unknown>[]; slots: Record<string, unknown>[] };
+        expect(data.source).toBe('instance_manager');
+        expect(r.text).toContain('asked through its instance manager (pods/exec refused)');
+        expect(data.primary).toBe(p);
+        expect(data.standbys).toHaveLength(1);
+        expect(data.standbys[0]).toMatchObject({ application_name: standby, state: 'streaming' });
+        expect(data.standbys[0]!.replay_lag_bytes as number).toBeGreaterThanOrEqual(0);
+        const slot = data.slots.find((s) => s.slot_name === `_cnpg_${standby.replace(/-/g, '_')}`);
+        expect(slot, JSON.stringify(data.slots)).toMatchObject({ slot_type: 'physical', active: true });
+        expect(r.text).toMatch(new RegExp(`${standby}\\s.*streaming`));
+      } finally {
+        await noExec.close();
+      }
     });
   });
 
