@@ -99,7 +99,7 @@ describe('audit log', () => {
     expect(JSON.parse(line!).arguments.password).toBe('[redacted]');
   });
 
-  it('records legacy SSE requests as accepted, with the session', async () => {
+  it('records legacy SSE requests with the session: a request by what its answer on the stream said, a notification as accepted', async () => {
     const { url, audit } = await startSecured();
     const client = await SseClient.connect(url, 5000, bearer(TOKEN_A));
     closers.push(() => client.close());
@@ -110,7 +110,7 @@ describe('audit log', () => {
       return lines.length === 2 ? lines : undefined;
     }, 'both POSTs to be audited');
     expect(posts!.map((r) => [r.method, r.outcome, r.status, r.session])).toEqual([
-      ['initialize', 'accepted', 202, client.sessionId],
+      ['initialize', 'ok', 202, client.sessionId],
       ['notifications/initialized', 'accepted', 202, client.sessionId],
     ]);
     client.close();

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log.js';
 import { redactUrl } from './credentials.js';
-import { answerOutcome } from '../protocol/answer-note.js';
+import { answerAwaited, answerOutcome } from '../protocol/answer-note.js';
 import { envelopeOf } from '../protocol/envelope.js';
 import { transportOf } from '../protocol/routes.js';
 import { notedSession } from '../protocol/session-note.js';
@@ -110,7 +110,9 @@ export function redactArguments(value: unknown, depth = 0): unknown {
 
 /**
  * The audit guard: for every MCP request that passed authentication, one line once the response
- * is over (for streams, when they end), with what the parsed JSON-RPC body says.
+ * is over (for streams, when they end), with what the parsed JSON-RPC body says, and the outcome
+ * its answer gave (protocol/answer-note.ts) — once that answer is known, for a POST answered
+ * 202 whose answer goes out elsewhere. `durationMs` then runs until the answer.
  */
 export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string): RequestHandler {
   return (req, res, next) => {
@@ -121,6 +123,12 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
     // on(), not once(): a response emits 'close' once, and once() adds a wrapper (~180 bytes) to
     // every response, which an idle stream keeps for as long as it stays open.
     res.on('close', () => {
+      // A legacy SSE or relayed POST has ended before its answer: the line waits for what it said.
+      const later = answerAwaited(res);
+      if (later) void later.then(line);
+      else line();
+    });
+    const line = () => {
       const principal = principalOf(req);
       const rpc = envelopeOf(req);
       // res.locals first: the transports note the session there, and req.query parses the URL anew on every read.
@@ -143,7 +151,7 @@ export function auditGuard(audit: AuditLog, clientIp: (req: Request) => string):
         outcome: outcomeOf(res),
         durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
       });
-    });
+    };
     next();
   };
 }
@@ -152,6 +160,8 @@ function outcomeOf(res: Response): string {
   const status = res.statusCode;
   // What the answers said, when the transport noted them: a tool that failed is answered 200.
   const answered = answerOutcome(res);
+  // An awaited answer that never came: the session (or its replica) ended first.
+  if (answered === 'unanswered') return 'closed';
   if (answered !== undefined && status < 300 && res.writableFinished) return answered;
   // A stream that ended without finishing its response: the client (or shutdown) closed it.
   if (!res.writableFinished && status < 300) return 'closed';

@@ -11,6 +11,7 @@
 // bearer token or a cookie can never reach Redis).
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import type { NotedOutcome } from '../protocol/answer-note.js';
 import type { Principal } from '../sessions/principal.js';
 
 /** Largest payload of one chunk frame; bigger response pieces are split. */
@@ -59,6 +60,8 @@ const principal = z.object({
   expiresAt: z.number().optional(),
 }) satisfies z.ZodType<Principal>;
 
+const noted = z.enum(['ok', 'tool_error', 'rpc_error', 'unanswered']) satisfies z.ZodType<NotedOutcome>;
+
 const header = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('request'),
@@ -74,7 +77,10 @@ const header = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel'), id }),
   z.object({ type: z.literal('head'), id, status: z.number().int().min(100).max(599), headers: headerMap }),
   z.object({ type: z.literal('chunk'), id }),
-  z.object({ type: z.literal('end'), id }),
+  // What the answer said, for the audit line on the forwarding replica (protocol/answer-note.ts);
+  // `awaited`: the answer comes later (a legacy SSE POST's goes out on the stream), in an outcome frame.
+  z.object({ type: z.literal('end'), id, outcome: noted.optional(), awaited: z.literal(true).optional() }),
+  z.object({ type: z.literal('outcome'), id, outcome: noted.optional() }),
   z.object({ type: z.literal('error'), id, reason: z.enum(['not_found', 'bad_request', 'too_large', 'failed']) }),
 ]);
 
@@ -85,10 +91,11 @@ export type RelayHead = Extract<Header, { type: 'head' }>;
 export type RelayChunk = Extract<Header, { type: 'chunk' }> & { data: Buffer };
 export type RelayEnd = Extract<Header, { type: 'end' }>;
 export type RelayError = Extract<Header, { type: 'error' }>;
+export type RelayOutcome = Extract<Header, { type: 'outcome' }>;
 /** To the replica holding the session. */
 export type OwnerBound = RelayRequest | RelayCancel;
 /** Back to the replica that took the request. */
-export type ReplyFrame = RelayHead | RelayChunk | RelayEnd | RelayError;
+export type ReplyFrame = RelayHead | RelayChunk | RelayEnd | RelayError | RelayOutcome;
 export type RelayFrame = OwnerBound | ReplyFrame;
 
 export class RelayCodecError extends Error {}

@@ -14,11 +14,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.js';
+import { awaitAnswer, noteOutcome, stopAwaiting } from '../protocol/answer-note.js';
 import { envelopeOf, type JsonRpcId } from '../protocol/envelope.js';
 import { refuse, sendJsonRpcError } from '../protocol/errors.js';
 import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import type { SessionKind } from '../sessions/registry.js';
-import { RelayCodecError, forwardedRequestHeaders, type OwnerBound, type RelayRequest, type ReplyFrame } from './codec.js';
+import { RelayCodecError, forwardedRequestHeaders, type OwnerBound, type RelayOutcome, type RelayRequest, type ReplyFrame } from './codec.js';
 import type { SessionDirectory } from './directory.js';
 import { relayFirstFrame, relayedRequests, relaysInFlight } from './metrics.js';
 
@@ -65,6 +66,8 @@ interface Outbound {
 
 export class RelayForwarder {
   private readonly outbound = new Map<string, Outbound>();
+  /** Ended exchanges whose answer comes later (legacy SSE POSTs): its outcome is for the audit line. */
+  private readonly awaiting = new Map<string, { owner: string; res: Response }>();
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -166,8 +169,16 @@ export class RelayForwarder {
               return;
             case 'end':
               if (!exchange.headSent) return exchange.settle('owner_failed');
+              // What the owner's answer said, noted before the response ends and the audit line is written.
+              if (reply.outcome) noteOutcome(res, reply.outcome);
+              if (reply.awaited) {
+                awaitAnswer(res);
+                this.awaiting.set(id, { owner: owner!, res });
+              }
               res.end();
               return exchange.settle('ok');
+            case 'outcome':
+              return;
             case 'error':
               return exchange.settle(reply.reason === 'not_found' ? 'not_found' : 'owner_failed');
           }
@@ -189,7 +200,25 @@ export class RelayForwarder {
 
   /** A frame from an owner, on this replica's channel. */
   onReply(frame: ReplyFrame): void {
+    if (frame.type === 'outcome') return this.outcomeArrived(frame);
     this.outbound.get(frame.id)?.onFrame(frame);
+  }
+
+  private outcomeArrived(frame: RelayOutcome): void {
+    const waiting = this.awaiting.get(frame.id);
+    if (!waiting) return;
+    this.awaiting.delete(frame.id);
+    if (frame.outcome) noteOutcome(waiting.res, frame.outcome);
+    else stopAwaiting(waiting.res);
+  }
+
+  /** Awaited answers of `owner` (or all) will not come: it is gone, or this replica's relay is. */
+  private abandonAwaited(owner?: string): void {
+    for (const [id, waiting] of this.awaiting) {
+      if (owner !== undefined && waiting.owner !== owner) continue;
+      this.awaiting.delete(id);
+      noteOutcome(waiting.res, 'unanswered');
+    }
   }
 
   /**
@@ -201,7 +230,7 @@ export class RelayForwarder {
     for (const exchange of [...this.outbound.values()]) {
       if (exchange.headSent && now - exchange.lastFrameAt > this.options.idleTimeoutMs) exchange.settle('owner_lost');
     }
-    const owners = new Set([...this.outbound.values()].map((e) => e.owner));
+    const owners = new Set([...this.outbound.values(), ...this.awaiting.values()].map((e) => e.owner));
     for (const owner of owners) {
       let alive: boolean;
       try {
@@ -211,12 +240,14 @@ export class RelayForwarder {
       }
       if (alive) continue;
       for (const exchange of [...this.outbound.values()]) if (exchange.owner === owner) exchange.settle('owner_lost');
+      this.abandonAwaited(owner);
     }
   }
 
   /** Every answer in progress is lost (this replica's subscription dropped, or it shuts down). */
   failAll(outcome: 'relay_lost' | 'shutdown'): void {
     for (const exchange of [...this.outbound.values()]) exchange.settle(outcome);
+    this.abandonAwaited();
   }
 }
 

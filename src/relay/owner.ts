@@ -4,9 +4,10 @@
 // checks, tool-call limits and drain refusals — on an in-process HTTP server (inject.ts), and its
 // response is published back frame by frame (head, chunks, end) to the replica that took it.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
+import { answerAwaited, answerOutcome } from '../protocol/answer-note.js';
 import { ROUTES } from '../protocol/routes.js';
 import { setPrincipal, toAuthInfo, type Principal } from '../sessions/principal.js';
 import { MAX_CHUNK_BYTES, forwardedRequestHeaders, forwardedResponseHeaders, type RelayFailure, type RelayRequest, type ReplyFrame } from './codec.js';
@@ -24,6 +25,8 @@ const WINDOW_BYTES = 1024 * 1024;
 interface Ticket {
   principal: Principal;
   body: unknown;
+  /** The response the session routes answer on; its noted answer travels back for the audit line. */
+  served?: ServerResponse;
 }
 
 export interface RelayOwnerOptions {
@@ -71,7 +74,8 @@ export class RelayOwner {
     if (frame.kind === 'sse' && frame.method !== 'POST') return refuse('bad_request');
 
     const ticket = randomUUID();
-    this.tickets.set(ticket, { principal: frame.principal, body });
+    const entry: Ticket = { principal: frame.principal, body };
+    this.tickets.set(ticket, entry);
     const exchange = this.injector.inject({
       method: frame.method,
       path: frame.kind === 'sse' ? `${ROUTES.messages}?sessionId=${encodeURIComponent(frame.sessionId)}` : ROUTES.mcp,
@@ -132,7 +136,7 @@ export class RelayOwner {
           }
         });
         // Published after every chunk on the same connection, so it arrives after them (Redis keeps order per connection).
-        response.once('end', () => finish('ok', { type: 'end', id: frame.id }));
+        response.once('end', () => finish('ok', endFrame(frame.id, entry.served, send)));
         response.once('error', () => failed());
         response.once('aborted', () => failed());
       },
@@ -176,9 +180,25 @@ export class RelayOwner {
     this.tickets.delete(key);
     // What the guards set on a request that passed them on the replica that took it.
     setPrincipal(req, ticket.principal);
+    ticket.served = res;
     const relayed = req as IncomingMessage & { auth?: AuthInfo; body?: unknown };
     relayed.auth = toAuthInfo(ticket.principal);
     relayed.body = ticket.body;
     this.options.target(req, res);
   }
 }
+
+/**
+ * The end of a relayed response, with what its answer said: the forwarding replica writes the
+ * request's one audit line (this replica's session routes have no guards, so none is written here).
+ * An answer still to come (a legacy SSE POST's, on the stream) follows in an outcome frame,
+ * published after the end frame on the same connection.
+ */
+function endFrame(id: string, served: ServerResponse | undefined, send: (reply: ReplyFrame) => Promise<number>): ReplyFrame {
+  const outcome = served && answerOutcome(served);
+  const later = served && answerAwaited(served);
+  if (later) void later.then(() => send({ type: 'outcome', id, ...optional(answerOutcome(served!)) }).catch(() => undefined));
+  return { type: 'end', id, ...optional(outcome), ...(later ? { awaited: true as const } : {}) };
+}
+
+const optional = <T>(outcome: T | undefined) => (outcome === undefined ? {} : { outcome });

@@ -5,10 +5,11 @@
 // session belongs to the principal that opened the stream: a POST by anyone else finds no
 // session (404, as for an unknown id).
 import type { ServerResponse } from 'node:http';
-import type { JSONRPCMessage, TransportSendOptions } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, RequestId, TransportSendOptions } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { Router, type Request, type RequestHandler } from 'express';
 import { observeTransport } from '../sessions/activity.js';
+import { awaitAnswer, noteAnswer, noteOutcome, stopAwaiting } from '../protocol/answer-note.js';
 import { requireJsonPost } from '../protocol/body.js';
 import { envelopeOf } from '../protocol/envelope.js';
 import type { HttpContext } from '../sessions/context.js';
@@ -21,9 +22,15 @@ import { ANONYMOUS, principalOf } from '../sessions/principal.js';
 import { createServer } from '../mcp/server.js';
 import { overflowed, type StreamCap } from './stream-cap.js';
 
-/** The SDK's legacy transport, with what its stream may buffer for an unread client capped (stream-cap.ts). */
+/**
+ * The SDK's legacy transport, with what its stream may buffer for an unread client capped
+ * (stream-cap.ts), and each answer noted on the POST that carried its request: that POST was
+ * answered 202, and its audit line waits for what the answer said (protocol/answer-note.ts).
+ */
 class CappedSseTransport extends SSEServerTransport {
   cap: StreamCap | undefined;
+  /** Request id → the response of the POST that delivered it, until its answer goes out. */
+  private readonly posts = new Map<RequestId, ServerResponse>();
 
   constructor(
     endpoint: string,
@@ -33,8 +40,37 @@ class CappedSseTransport extends SSEServerTransport {
   }
 
   override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (!('method' in message) && message.id !== undefined) this.answered(message.id, message);
     await super.send(message, options);
     if (this.cap) overflowed(this.stream, this.cap);
+  }
+
+  /** The request `id` arrived on `post`: its answer's outcome is noted there. */
+  awaitAnswerOn(id: RequestId, post: ServerResponse): void {
+    // A client reusing an id that still awaits its answer: the earlier POST gets none noted.
+    const earlier = this.posts.get(id);
+    if (earlier) noteOutcome(earlier, 'unanswered');
+    this.posts.set(id, post);
+    awaitAnswer(post);
+  }
+
+  /** The request `id` was refused by the transport itself (its POST answered an HTTP error): no answer comes. */
+  forgetAnswer(id: RequestId, post: ServerResponse): void {
+    if (this.posts.get(id) === post) this.posts.delete(id);
+    stopAwaiting(post);
+  }
+
+  /** The stream is gone: no awaited answer will come. */
+  abandonAnswers(): void {
+    for (const post of this.posts.values()) noteOutcome(post, 'unanswered');
+    this.posts.clear();
+  }
+
+  private answered(id: RequestId, message: JSONRPCMessage): void {
+    const post = this.posts.get(id);
+    if (!post) return;
+    this.posts.delete(id);
+    noteAnswer(post, message);
   }
 }
 
@@ -68,6 +104,7 @@ function openStream(ctx: HttpContext): RequestHandler {
     noteSession(res, transport.sessionId);
     observeTransport(transport, session.activity);
     transport.onclose = () => {
+      transport.abandonAnswers();
       stopKeepalive(res);
       ctx.sessions.remove(transport.sessionId);
     };
@@ -107,7 +144,7 @@ export function deliverMessage(ctx: HttpContext): RequestHandler {
     const session = ctx.sessions.get(sessionId, (principalOf(req) ?? ANONYMOUS).key);
     if (!session && ctx.relay) return ctx.relay.forward(req, res, 'sse', sessionId);
     const envelope = envelopeOf(req);
-    if (!(session?.transport instanceof SSEServerTransport)) return refuse.sessionNotFound(res, envelope.replyId);
+    if (!(session?.transport instanceof CappedSseTransport)) return refuse.sessionNotFound(res, envelope.replyId);
     // Checked here so a bad message never reaches the SDK's answer, which echoes the body.
     if (envelope.kind === undefined) return refuse.invalidRequest(res, 'the body is not a JSON-RPC message', envelope.replyId);
     const message = req.body as JSONRPCMessage;
@@ -121,6 +158,12 @@ export function deliverMessage(ctx: HttpContext): RequestHandler {
       // Not accepted (the transport answered with an error): no answer will come to release it.
       res.once('finish', () => res.statusCode !== 202 && release());
     }
-    await session.transport.handlePostMessage(req, res, message);
+    const { transport } = session;
+    const id = envelope.kind === 'request' ? (message as { id: RequestId }).id : undefined;
+    if (id !== undefined) {
+      transport.awaitAnswerOn(id, res);
+      res.once('finish', () => res.statusCode !== 202 && transport.forgetAnswer(id, res));
+    }
+    await transport.handlePostMessage(req, res, message);
   };
 }

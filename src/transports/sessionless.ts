@@ -10,8 +10,34 @@
 // exchange (the SDK reads the parsed body passed beside it, never the Request's body), and the
 // Response is written back with one write for a JSON answer.
 import type { ServerResponse } from 'node:http';
-import { isLegacyRequest, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { isLegacyRequest, type AuthInfo, type McpHttpHandler, type Server, type Transport } from '@modelcontextprotocol/server';
 import type { Request } from 'express';
+import { noteAnswer } from '../protocol/answer-note.js';
+
+// The Web Request of each exchange → the response it is answered on. The SDK hands the factory
+// that same Request (`requestInfo`), and so the factory's Server finds where to note its answers.
+const responses = new WeakMap<globalThis.Request, ServerResponse>();
+
+/**
+ * `server`, noting every answer it sends in the exchange of `request` on that exchange's response,
+ * for the audit line (protocol/answer-note.ts): the SDK builds the answer's body, so this is where
+ * the message objects are still at hand. The SDK connects each per-request Server to its own
+ * transport once; the hook wraps that transport's send.
+ */
+export function notingAnswers(server: Server, request: globalThis.Request | undefined): Server {
+  const res = request && responses.get(request);
+  if (!res) return server;
+  const connect = server.connect.bind(server);
+  server.connect = (transport: Transport) => {
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      if (!('method' in message)) noteAnswer(res, message);
+      return send(message, options);
+    };
+    return connect(transport);
+  };
+  return server;
+}
 
 /** A Web Request carrying what the SDK reads of a session-less POST: method, URL, headers, the abort signal. */
 export function webRequestOf(req: Request, signal?: AbortSignal): globalThis.Request {
@@ -41,6 +67,7 @@ export async function serveSessionless(
 ): Promise<void> {
   // auth.ts sets req.auth: the SDK hands it to the factory and the handlers as authInfo.
   const authInfo = (req as { auth?: AuthInfo }).auth;
+  responses.set(request, res);
   const response = await modern.fetch(request, { parsedBody: req.body, ...(authInfo ? { authInfo } : {}) });
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;

@@ -24,7 +24,7 @@ import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../sessions/princ
 import type { Session } from '../sessions/registry.js';
 import { createServer } from '../mcp/server.js';
 import { StreamableSessionTransport } from './session-transport.js';
-import { isSessionlessPost, serveSessionless, webRequestOf } from './sessionless.js';
+import { isSessionlessPost, notingAnswers, serveSessionless, webRequestOf } from './sessionless.js';
 
 const MCP_METHODS = ['GET', 'POST', 'DELETE'] as const;
 
@@ -38,7 +38,9 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
   const keepAliveMs = ctx.config.keepaliveIntervalSec * 1000;
   // serveSessionless passes req.auth on as authInfo, which carries the principal (auth.ts).
   const modern: McpHttpHandler = createMcpHandler(
-    ({ authInfo }) => createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principalFromAuthInfo(authInfo))),
+    // Each answer is noted on its exchange's response, for the audit line (a tool's failure is answered 200).
+    ({ authInfo, requestInfo }) =>
+      notingAnswers(createServer(depsForPrincipal(ctx.deps, ctx.config.auth.impersonate, principalFromAuthInfo(authInfo))), requestInfo),
     {
       // 2025-era traffic never reaches this handler: it is routed to the sessions below.
       legacy: 'reject',
