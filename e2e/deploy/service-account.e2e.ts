@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { podsCanRun, skipReasonNoPods, e2eKubeConfig } from '../helpers/cluster.js';
 import { customObjects } from '../../test-support/kube.js';
+import { waitFor } from '../../test-support/wait.js';
 import type { Release } from '../../local-cluster/release/install.js';
 import { connectClient, serverPods, useRelease } from './release.js';
 
@@ -49,21 +50,16 @@ const clusterBody = (name: string) => ({
 describe.skipIf(!podsCanRun())(`the chart's ServiceAccount in the cluster (default values)${skipped}`, () => {
   const release = useRelease('deploy-sa');
 
-  // Every tool of tools/list, in an order where each finds what it needs: C exists (not
-  // reconciled, so no instance pods, no app Secret), M is created here (its storage class does not
-  // exist, so it never runs). Tools that need a running instance or a backup configuration cannot
-  // succeed on either: they must still reach the API server within the Role (no 403) and answer
-  // about the object they were given, which they can only do after reading it.
+  // Every tool of tools/list, in an order where each finds what it needs. C exists (not
+  // reconciled, so no instance pods, no app Secret) for the tools that only read or write its
+  // objects; M is created here (its storage class does not exist, so it never runs). R runs
+  // PostgreSQL with a primary and a replica (a switchover needs one) for the tools that need a
+  // running instance. The backup tools need a backup configuration, which neither C nor R has:
+  // they must still reach the API server within the Role (no 403) and answer about the object
+  // they were given, which they can only do after reading it.
   const C = 'pg-sa-read';
   const M = 'pg-sa-made';
-  const NEEDS_RUNNING_INSTANCE = new Set([
-    'promote_cluster_instance',
-    'restart_cluster_instance',
-    'destroy_cluster_instance',
-    'get_cluster_logs',
-    'get_connection_info',
-    'get_replication_status',
-  ]);
+  const R = 'pg-sa-run';
   const NEEDS_BACKUP_CONFIGURATION = new Set(['create_postgres_backup', 'get_postgres_backup', 'create_scheduled_backup', 'delete_scheduled_backup']);
   const steps = (ns: string): [string, Record<string, unknown>][] => [
     ['list_postgres_clusters', { namespace: ns }],
@@ -78,9 +74,6 @@ describe.skipIf(!podsCanRun())(`the chart's ServiceAccount in the cluster (defau
     ['fence_cluster_instances', { name: M, namespace: ns, action: 'fence', instances: ['*'] }],
     ['fence_cluster_instances', { name: M, namespace: ns, action: 'unfence', instances: ['*'] }],
     ['hibernate_postgres_cluster', { name: M, namespace: ns, hibernation: 'on' }],
-    ['promote_cluster_instance', { name: C, namespace: ns, instance: `${C}-2` }],
-    ['restart_cluster_instance', { name: C, namespace: ns, instance: `${C}-1` }],
-    ['destroy_cluster_instance', { name: C, namespace: ns, instance: `${C}-2`, confirm_destroy: true }],
     ['list_postgres_backups', { namespace: ns }],
     ['create_postgres_backup', { cluster_name: C, namespace: ns, backup_name: 'backup-sa' }],
     ['get_postgres_backup', { name: 'backup-sa', namespace: ns }],
@@ -98,27 +91,45 @@ describe.skipIf(!podsCanRun())(`the chart's ServiceAccount in the cluster (defau
     ['list_postgres_poolers', { namespace: ns }],
     ['create_postgres_pooler', { cluster_name: C, name: 'pooler-sa', namespace: ns }],
     ['delete_postgres_pooler', { name: 'pooler-sa', namespace: ns }],
-    ['get_cluster_logs', { name: C, namespace: ns }],
-    ['get_connection_info', { name: C, namespace: ns }],
-    ['get_replication_status', { name: C, namespace: ns }],
     ['delete_postgres_cluster', { name: M, namespace: ns, confirm_deletion: true }],
   ];
+  // On R, once it is healthy: reads first, then a switchover to the replica, a restart of the
+  // new replica (the old primary) and the destruction of that replica, each followed to its end
+  // (wait=true) so the next one finds the Cluster healthy again.
+  const runningSteps = (ns: string, primary: string, replica: string): [string, Record<string, unknown>][] => [
+    ['get_connection_info', { name: R, namespace: ns }],
+    ['get_replication_status', { name: R, namespace: ns }],
+    ['get_cluster_logs', { name: R, namespace: ns, instance: primary, tail_lines: 20 }],
+    ['promote_cluster_instance', { name: R, namespace: ns, instance: replica, wait: true, timeout: 300 }],
+    ['restart_cluster_instance', { name: R, namespace: ns, instance: primary, wait: true, timeout: 300 }],
+    ['destroy_cluster_instance', { name: R, namespace: ns, instance: primary, confirm_destroy: true, wait: true, timeout: 400 }],
+  ];
 
-  it(`every tool of tools/list works within the namespace Role through the Service; those needing a running instance (${[...NEEDS_RUNNING_INSTANCE].join(', ')}) or a backup configuration (${[...NEEDS_BACKUP_CONFIGURATION].join(', ')}) cannot succeed on a Cluster that never runs, and are shown to reach the API server unrefused`, async () => {
+  it(`every tool of tools/list works within the namespace Role through the Service; those needing a running instance succeed on running PostgreSQL; those needing a backup configuration (${[...NEEDS_BACKUP_CONFIGURATION].join(', ')}) cannot succeed on a Cluster without one, and are shown to reach the API server unrefused`, async () => {
     const r = release();
     const ns = r.namespace;
-    await customObjects(e2eKubeConfig()).create('Cluster', ns, clusterBody(C));
+    const objects = customObjects(e2eKubeConfig());
+    await objects.create('Cluster', ns, clusterBody(C));
+    await objects.create('Cluster', ns, {
+      metadata: { name: R },
+      spec: { instances: 2, storage: { size: '1Gi' } },
+    });
     const { client } = await connectClient(r, 'streamable');
+    const call = async (name: string, args: Record<string, unknown>) => {
+      const timeout = ((args.timeout as number | undefined) ?? 0) * 1000 + 60_000;
+      const result = await client.callTool({ name, arguments: args }, { timeout, resetTimeoutOnProgress: true, onprogress: () => {} });
+      const text = JSON.stringify(result.content);
+      expect(text, `${name}: refused by the API server`).not.toMatch(/forbidden|\b403\b/i);
+      return { result, text };
+    };
     try {
       const { tools } = await client.listTools();
-      const plan = steps(ns);
+      const plan = [...steps(ns), ...runningSteps(ns, `${R}-1`, `${R}-2`)];
       // The plan covers tools/list exactly: a new tool fails this spec until it is driven here.
       expect([...new Set(plan.map(([name]) => name))].sort()).toEqual(tools.map((t) => t.name).sort());
-      for (const [name, args] of plan) {
-        const result = await client.callTool({ name, arguments: args }, { timeout: 60_000 });
-        const text = JSON.stringify(result.content);
-        expect(text, `${name}: refused by the API server`).not.toMatch(/forbidden|\b403\b/i);
-        if (NEEDS_RUNNING_INSTANCE.has(name) || NEEDS_BACKUP_CONFIGURATION.has(name)) {
+      for (const [name, args] of steps(ns)) {
+        const { result, text } = await call(name, args);
+        if (NEEDS_BACKUP_CONFIGURATION.has(name)) {
           // Succeeding is fine too; failing, it names the object it read.
           if (result.isError)
             expect(
@@ -131,17 +142,40 @@ describe.skipIf(!podsCanRun())(`the chart's ServiceAccount in the cluster (defau
       }
       // What the write tools did is in the API server: M, created by the pod's ServiceAccount, is
       // being deleted or gone (CNPG's finalizers may hold it a moment).
-      const made = await customObjects(e2eKubeConfig())
-        .get('Cluster', ns, M)
-        .then(
-          (cluster) => cluster.metadata?.deletionTimestamp !== undefined,
-          (error: { code?: number }) => error.code === 404,
-        );
+      const made = await objects.get('Cluster', ns, M).then(
+        (cluster) => cluster.metadata?.deletionTimestamp !== undefined,
+        (error: { code?: number }) => error.code === 404,
+      );
       expect(made, `${M} deleted`).toBe(true);
+
+      const healthy = await waitFor(
+        async () => {
+          const cluster = await objects.get('Cluster', ns, R);
+          const status = cluster.status as { phase?: string; readyInstances?: number; currentPrimary?: string } | undefined;
+          return status?.phase === 'Cluster in healthy state' && status.readyInstances === 2 && status.currentPrimary ? status : undefined;
+        },
+        { what: `Cluster ${ns}/${R} healthy with 2 ready instances`, timeoutMs: 480_000, intervalMs: 2_000 },
+      );
+      const primary = healthy.currentPrimary!;
+      const replica = primary === `${R}-1` ? `${R}-2` : `${R}-1`;
+      const data: Record<string, Record<string, unknown>> = {};
+      for (const [name, args] of runningSteps(ns, primary, replica)) {
+        const { result, text } = await call(name, args);
+        expect(result.isError, `${name}: ${text}`).toBeFalsy();
+        data[name] = (result.structuredContent ?? {}) as Record<string, unknown>;
+        const wait = data[name].wait as { complete?: boolean } | undefined;
+        if (args.wait) expect(wait?.complete, `${name} finished: ${text}`).toBe(true);
+      }
+      // What each one read or did, from the running instances.
+      expect(JSON.stringify(data.get_connection_info)).toContain(`${R}-rw`);
+      expect((data.get_replication_status!.standbys as unknown[]).length, JSON.stringify(data.get_replication_status)).toBe(1);
+      expect(JSON.stringify(data.get_cluster_logs).length).toBeGreaterThan(100);
+      const after = (await objects.get('Cluster', ns, R)).status as { currentPrimary?: string; phase?: string; readyInstances?: number };
+      expect(after).toMatchObject({ currentPrimary: replica, phase: 'Cluster in healthy state', readyInstances: 2 });
     } finally {
       await client.close();
     }
-  }, 300_000);
+  }, 1_500_000);
 
   it("outside the Role the API server refuses the pod's own token: other namespaces, cluster-scoped reads, Secrets it may not write", async () => {
     const r = release();
