@@ -16,13 +16,38 @@ export interface ToolCatalog {
   readonly byName: ReadonlyMap<string, ToolDef>;
 }
 
-// The target the MCP SDK uses for tool schemas, so tools/list looks the same as through McpServer.
+// The target the MCP SDK uses for tool schemas, so tools/list says what it would through McpServer.
 const TARGET = 'draft-2020-12';
 
-/** The same Standard-Schema conversion the SDK applies to registered tools. */
+/**
+ * The same Standard-Schema conversion the SDK applies to registered tools, less what tells a
+ * caller nothing (issue #15: the list stays small): `$schema` (2020-12 is MCP's default dialect
+ * when none is declared, and the SDK's validators read it so), `propertyNames: {type: 'string'}`
+ * (every JSON key is a string) and, in output schemas, `additionalProperties: false` (it binds
+ * this server, not the caller; input schemas keep it, so a caller knows no other argument exists).
+ */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
-  const json = schema['~standard'].jsonSchema[io]({ target: TARGET }) as Record<string, unknown>;
-  return { type: 'object', ...json } as Tool['inputSchema'];
+  const { $schema: _default, ...json } = schema['~standard'].jsonSchema[io]({ target: TARGET }) as Record<string, unknown>;
+  return { type: 'object', ...(withoutSilentRules(json, io) as Record<string, unknown>) } as Tool['inputSchema'];
+}
+
+/** `inProperties`: the keys of `node` are property names (a parameter may be called propertyNames). */
+function withoutSilentRules(node: unknown, io: 'input' | 'output', inProperties = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutSilentRules(n, io));
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (!inProperties && isSilent(key, value, io)) continue;
+    out[key] = withoutSilentRules(value, io, !inProperties && (key === 'properties' || key === '$defs'));
+  }
+  return out;
+}
+
+function isSilent(key: string, value: unknown, io: 'input' | 'output'): boolean {
+  if (key === 'additionalProperties') return io === 'output' && value === false;
+  if (key !== 'propertyNames' || !value || typeof value !== 'object') return false;
+  const names = value as Record<string, unknown>;
+  return Object.keys(names).length === 1 && names.type === 'string';
 }
 
 function describe(tool: ToolDef): Tool {
@@ -31,7 +56,8 @@ function describe(tool: ToolDef): Tool {
     title: tool.title,
     description: tool.description,
     inputSchema: jsonSchema(tool.input, 'input'),
-    annotations: { title: tool.title, ...tool.annotations },
+    // Not again as annotations.title: Tool.title is the display name since 2025-06-18.
+    annotations: { ...tool.annotations },
     outputSchema: jsonSchema(tool.output, 'output') as Tool['outputSchema'],
   };
 }

@@ -10,10 +10,7 @@ import * as s from './schemas.js';
 
 const METHODS = ['barmanObjectStore', 'volumeSnapshot', 'plugin'] as const;
 type Method = (typeof METHODS)[number];
-const method = z
-  .enum(METHODS)
-  .optional()
-  .describe("How to back up: the cluster's barman object store, CSI volume snapshots, or a CNPG-I plugin. Default: the one the cluster has configured.");
+const method = z.enum(METHODS).optional().describe("barman object store, CSI volume snapshots or a CNPG-I plugin; default: the cluster's.");
 
 /** What the Cluster must have for each method, in the words of its spec. */
 const NEEDS: Record<Method, string> = {
@@ -43,8 +40,8 @@ function backupMethodFor(cluster: Cluster, requested: Method | undefined, plugin
 }
 const backupOptions = {
   method,
-  target: z.enum(['primary', 'prefer-standby']).optional().describe('Where to take it; the cluster default when omitted.'),
-  online: z.boolean().optional().describe('Hot backup (true) or cold (false; volumeSnapshot only).'),
+  target: z.enum(['primary', 'prefer-standby']).optional().describe("Instance to back up from; default: the cluster's."),
+  online: z.boolean().optional().describe('Hot (true) or cold (false; volumeSnapshot only).'),
   plugin_name: z
     .string()
     .max(253)
@@ -84,7 +81,7 @@ const backupLine = (b: z.infer<typeof backupShape>) =>
 export const listBackups = defineTool({
   name: 'list_postgres_backups',
   title: 'List backups',
-  description: 'Lists Backup objects (on-demand and scheduled runs) with their phase, newest first; optionally only those of one cluster.',
+  description: 'Lists Backups (on-demand and scheduled) with their phase, newest first; optionally of one cluster.',
   input: z.object({ namespace: s.namespace, cluster_name: s.clusterName.optional(), format: s.format, limit: s.limit }),
   output: z.object({ backups: z.array(backupShape), count: z.number() }),
   annotations: READ_ONLY,
@@ -101,7 +98,7 @@ export const listBackups = defineTool({
 export const getBackup = defineTool({
   name: 'get_postgres_backup',
   title: 'Get a backup',
-  description: 'Shows one Backup: its phase, timing, error if any, and the full status the operator recorded.',
+  description: "One Backup: phase, timing, error and the operator's full status.",
   input: z.object({ name: s.k8sName, namespace: s.namespace, format: s.format }),
   output: backupShape.extend({ status: z.record(z.string(), z.unknown()) }),
   annotations: READ_ONLY,
@@ -116,13 +113,11 @@ export const getBackup = defineTool({
 export const createBackup = defineTool({
   name: 'create_postgres_backup',
   title: 'Take a backup now',
-  description:
-    'Requests an on-demand backup by creating a Backup object; the operator runs it with the chosen method. The cluster must ' +
-    'have that method configured (spec.backup or a plugin). Follow it with get_postgres_backup.',
+  description: 'Starts an on-demand Backup with a method the cluster has configured (spec.backup or a plugin). Follow it with get_postgres_backup.',
   input: z.object({
     cluster_name: s.clusterName,
     namespace: s.namespace,
-    backup_name: s.k8sName.optional().describe('Name of the Backup object (default <cluster>-<timestamp>).'),
+    backup_name: s.k8sName.optional().describe('Default <cluster>-<timestamp>.'),
     ...backupOptions,
     dry_run: s.dryRun,
   }),
@@ -156,7 +151,7 @@ type Scheduled = CnpgObject<{ cluster?: { name?: string }; schedule?: string; su
 export const listScheduledBackups = defineTool({
   name: 'list_scheduled_backups',
   title: 'List scheduled backups',
-  description: 'Lists ScheduledBackup objects with their cron schedule, suspension and last/next run.',
+  description: 'Lists ScheduledBackups: schedule, suspension, last and next run.',
   input: z.object({ namespace: s.namespace, cluster_name: s.clusterName.optional(), format: s.format }),
   output: z.object({ scheduled_backups: z.array(scheduledShape) }),
   annotations: READ_ONLY,
@@ -183,17 +178,15 @@ export const listScheduledBackups = defineTool({
 export const createScheduledBackup = defineTool({
   name: 'create_scheduled_backup',
   title: 'Schedule backups',
-  description:
-    'Creates a ScheduledBackup: the operator creates a Backup on every tick of a six-field cron schedule (seconds first, ' +
-    'e.g. "0 0 2 * * *" = daily at 02:00).',
+  description: 'Creates a ScheduledBackup: a Backup on each tick of a six-field cron, seconds first ("0 0 2 * * *" = daily at 02:00).',
   input: z.object({
     cluster_name: s.clusterName,
     namespace: s.namespace,
-    name: s.k8sName.describe('Name of the ScheduledBackup object.'),
+    name: s.k8sName.describe('ScheduledBackup name.'),
     schedule: s.sixFieldCron,
     suspend: z.boolean().optional(),
     immediate: z.boolean().optional().describe('Also take one backup right away.'),
-    backup_owner_reference: z.enum(['none', 'self', 'cluster']).optional().describe('Which object owns the Backups it creates.'),
+    backup_owner_reference: z.enum(['none', 'self', 'cluster']).optional().describe('Owner of the Backups it creates.'),
     ...backupOptions,
     dry_run: s.dryRun,
   }),
@@ -215,8 +208,7 @@ export const createScheduledBackup = defineTool({
 export const deleteScheduledBackup = defineTool({
   name: 'delete_scheduled_backup',
   title: 'Delete a backup schedule',
-  description:
-    'Deletes a ScheduledBackup so no further backups are taken on its schedule. Existing backups are kept unless they are owned by it (backup_owner_reference=self).',
+  description: 'Deletes a ScheduledBackup: no more backups on its schedule. Its backups stay unless it owns them (backup_owner_reference=self).',
   input: z.object({ name: s.k8sName, namespace: s.namespace, dry_run: s.dryRun }),
   output: changeOutput,
   annotations: DESTRUCTIVE,

@@ -18,12 +18,10 @@ import { configurationHashes, instanceCountEnd, parametersEnd } from './operatio
 export const listClusters = defineTool({
   name: 'list_postgres_clusters',
   title: 'List PostgreSQL clusters',
-  description:
-    'Lists CloudNativePG clusters with phase, ready instances and primary. Use it first to discover what exists. ' +
-    'Give a namespace, or all_namespaces=true for every namespace this server may see; filter with a label selector.',
+  description: 'Lists clusters with phase, ready instances and primary; start here. One namespace, or all_namespaces=true; label_selector filters.',
   input: z.object({
     namespace: s.namespace,
-    all_namespaces: z.boolean().default(false).describe('List in every namespace the server is allowed to see.'),
+    all_namespaces: z.boolean().default(false).describe('Every namespace the server may see.'),
     label_selector: s.labelSelector,
     detail_level: s.detailLevel,
     format: s.format,
@@ -49,18 +47,12 @@ export const getClusterStatus = defineTool({
   name: 'get_cluster_status',
   title: 'Get cluster status',
   description:
-    'Shows one cluster as the operator sees it: phase and reason, instances ready/total, current and target primary, ' +
-    "image, storage, last backup; 'detailed' adds a table of every instance as kubectl cnpg status shows it (role, ready, timeline, " +
-    'replication state and lag, pending restart) with WAL archiving, and conditions, services, certificate expiry, parameters and roles. ' +
-    'Use it to check health before and after any change.',
+    "One cluster as the operator sees it: phase, ready/total instances, primary, image, storage, last backup. 'detailed' adds each instance as kubectl cnpg status shows it (role, timeline, replication lag, pending restart), WAL archiving, conditions, services, certificates, parameters, roles. Check health before and after changes.",
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
     detail_level: s.detailLevel,
-    include_instances: z
-      .boolean()
-      .optional()
-      .describe("Ask each instance manager for its status through the API server's pods proxy (needs pods/proxy get); default: with 'detailed'."),
+    include_instances: z.boolean().optional().describe("Ask each instance manager (pods/proxy); default: with 'detailed'."),
     format: s.format,
   }),
   output: clusterSummaryShape.extend({
@@ -106,43 +98,39 @@ export const createCluster = defineTool({
   name: 'create_postgres_cluster',
   title: 'Create a PostgreSQL cluster',
   description:
-    'Creates a CloudNativePG Cluster (a primary plus streaming replicas) and returns the manifest it sent. ' +
-    'Use dry_run=true to preview the manifest as the API server would store it. With wait=true it reports progress until every instance is ready.',
+    'Creates a Cluster (a primary plus streaming replicas); returns the manifest sent. dry_run=true previews it as stored. wait=true: until every instance is ready.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
-    instances: z.number().int().min(1).max(10).default(3).describe('Number of PostgreSQL instances (1 for development, 3+ for HA).'),
-    storage_size: s.quantity.default('10Gi').describe('Volume size per instance, e.g. 10Gi.'),
+    instances: z.number().int().min(1).max(10).default(3).describe('1 for development, 3+ for HA.'),
+    storage_size: s.quantity.default('10Gi').describe('Volume size per instance.'),
     storage_class: k8sOrUndefined(),
     // A number, as a version is (issue #12: 17 used to be refused); no string form, as for every number.
-    postgres_version: z.number().int().min(13).max(29).optional().describe('PostgreSQL major version, e.g. 17; the operator default when omitted.'),
+    postgres_version: z.number().int().min(13).max(29).optional().describe('PostgreSQL major, e.g. 17; the operator default when omitted.'),
     image: z
       .string()
       .max(500)
       .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'an image reference such as ghcr.io/cloudnative-pg/postgresql:17.5')
       .optional()
-      .describe('Full operand image; wins over postgres_version.'),
-    database: s.pgIdentifier.optional().describe('Application database created by initdb (default app).'),
-    owner: s.pgIdentifier.optional().describe('Owner role of that database (default: the database name).'),
-    parameters: s.pgParameters.optional().describe('postgresql.conf parameters, e.g. {"max_connections":"200"}.'),
-    cpu: s.cpuQuantity.optional().describe('CPU per instance (requests = limits).'),
-    memory: s.quantity.optional().describe('Memory per instance (requests = limits).'),
-    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).optional().describe('When the kubelet pulls the image (spec.imagePullPolicy).'),
+      .describe('Operand image; wins over postgres_version.'),
+    database: s.pgIdentifier.optional().describe('Application database (default app).'),
+    owner: s.pgIdentifier.optional().describe('Its owner role (default: the database name).'),
+    parameters: s.pgParameters.optional().describe('postgresql.conf, e.g. {"max_connections":"200"}.'),
+    cpu: s.cpuQuantity.optional().describe('Per instance (requests = limits).'),
+    memory: s.quantity.optional().describe('Per instance (requests = limits).'),
+    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).optional().describe('spec.imagePullPolicy.'),
     node_selector: s.nodeSelector.optional(),
     tolerations: s.tolerations.optional(),
     affinity: z
       .object({
-        enable_pod_anti_affinity: z.boolean().optional().describe('Keep instances on different nodes (the operator default is true).'),
-        topology_key: s.labelKeyName.optional().describe('Node label that defines "different" for anti-affinity, e.g. topology.kubernetes.io/zone.'),
-        pod_anti_affinity_type: z.enum(['preferred', 'required']).optional().describe('required: an instance with no other node to go to stays Pending.'),
-        node_affinity: z
-          .record(z.string(), z.unknown())
-          .optional()
-          .describe('A Kubernetes NodeAffinity, as it is (requiredDuringSchedulingIgnoredDuringExecution, …).'),
+        enable_pod_anti_affinity: z.boolean().optional().describe('Instances on different nodes (operator default true).'),
+        topology_key: s.labelKeyName.optional().describe('Node label defining "different", e.g. topology.kubernetes.io/zone.'),
+        pod_anti_affinity_type: z.enum(['preferred', 'required']).optional().describe('required: an instance with no free node stays Pending.'),
+        node_affinity: z.record(z.string(), z.unknown()).optional().describe('A Kubernetes NodeAffinity, as is.'),
       })
       .strict()
       .optional()
-      .describe('Scheduling of the instances (spec.affinity).'),
+      .describe('spec.affinity.'),
     dry_run: s.dryRun,
     ...followFields,
   }),
@@ -165,15 +153,13 @@ export const createCluster = defineTool({
 });
 
 function k8sOrUndefined() {
-  return s.k8sName.max(253).optional().describe("StorageClass for the volumes; the cluster's default when omitted.");
+  return s.k8sName.max(253).optional().describe('StorageClass; the default one when omitted.');
 }
 
 export const scaleCluster = defineTool({
   name: 'scale_postgres_cluster',
   title: 'Scale a cluster',
-  description:
-    'Sets the number of instances (spec.instances). Scaling down removes replicas, never the primary. ' +
-    'With wait=true it reports progress until the new count is ready.',
+  description: 'Sets spec.instances; scaling down removes replicas, never the primary. wait=true: until the new count is ready.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
@@ -200,9 +186,7 @@ export const scaleCluster = defineTool({
 export const resizeCluster = defineTool({
   name: 'resize_postgres_cluster',
   title: 'Resize cluster storage',
-  description:
-    'Grows the volume of every instance (spec.storage.size). Volumes cannot shrink, and the StorageClass must allow expansion. ' +
-    'Use dry_run=true to check the API accepts it.',
+  description: "Grows every instance's volume (spec.storage.size). Volumes cannot shrink; the StorageClass must allow expansion.",
   input: z.object({ name: s.clusterName, namespace: s.namespace, storage_size: s.quantity.describe('New size per instance, e.g. 20Gi.'), dry_run: s.dryRun }),
   output: changeOutput,
   annotations: ADDITIVE_IDEMPOTENT,
@@ -239,9 +223,7 @@ export const updateParameters = defineTool({
   name: 'update_postgres_parameters',
   title: 'Update PostgreSQL parameters',
   description:
-    'Sets postgresql.conf parameters (spec.postgresql.parameters); set a value to null to remove it. The operator applies ' +
-    'reloadable ones live and restarts instances for the rest. Fixed parameters the operator manages are rejected by it. ' +
-    'With wait=true it follows until every instance has loaded the new configuration with no restart pending.',
+    'Sets postgresql.conf parameters (spec.postgresql.parameters); null removes one. Reloadable ones apply live, others restart instances; the operator rejects those it fixes. wait=true: until every instance has loaded them with no restart pending.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
@@ -283,9 +265,7 @@ export const updateParameters = defineTool({
 export const deleteCluster = defineTool({
   name: 'delete_postgres_cluster',
   title: 'Delete a cluster',
-  description:
-    'Deletes a Cluster; the operator then removes its pods, services and (by default) volumes: the data is gone. ' +
-    'Requires confirm_deletion=true. Use dry_run=true to check first.',
+  description: 'Deletes a Cluster; the operator removes its pods, services and (by default) volumes: the data is gone. Requires confirm_deletion=true.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,

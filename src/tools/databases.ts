@@ -23,7 +23,7 @@ const databaseShape = z.object({
   message: z.string().optional(),
 });
 
-const reclaimPolicy = z.enum(['retain', 'delete']).describe("On deletion of the object: 'retain' keeps the database, 'delete' drops it.");
+const reclaimPolicy = z.enum(['retain', 'delete']).describe("When the object is deleted: 'retain' keeps the database, 'delete' drops it.");
 
 async function databasesOf(ctx: ToolContext, namespace: string, cluster: string): Promise<Database[]> {
   return (await ctx.cnpg().list<Database>('database', namespace)).filter((d) => d.spec?.cluster?.name === cluster);
@@ -44,7 +44,7 @@ async function findDatabase(ctx: ToolContext, namespace: string, cluster: string
 export const listDatabases = defineTool({
   name: 'list_postgres_databases',
   title: 'List databases',
-  description: 'Lists the databases managed declaratively for a cluster (Database objects), with owner, reclaim policy and whether the operator applied them.',
+  description: "Lists a cluster's declarative databases (Database objects): owner, reclaim policy, applied or not.",
   input: z.object({ cluster_name: s.clusterName, namespace: s.namespace, format: s.format }),
   output: z.object({ databases: z.array(databaseShape) }),
   annotations: READ_ONLY,
@@ -70,7 +70,7 @@ export const listDatabases = defineTool({
 export const createDatabase = defineTool({
   name: 'create_postgres_database',
   title: 'Create a database',
-  description: 'Creates a database in a cluster through a Database object, owned by an existing role; optional extensions and schemas are created with it.',
+  description: 'Creates a database (Database object) owned by an existing role, with optional extensions and schemas.',
   input: z.object({
     cluster_name: s.clusterName,
     database_name: s.pgIdentifier,
@@ -84,14 +84,14 @@ export const createDatabase = defineTool({
       .max(30)
       .regex(/^[A-Za-z0-9_-]+$/, 'an encoding name such as UTF8 or LATIN1')
       .optional()
-      .describe('Character set (CREATE DATABASE ENCODING), e.g. UTF8; fixed once created.'),
+      .describe('ENCODING, e.g. UTF8; fixed once created.'),
     locale: z
       .string()
       .max(100)
       .regex(/^[A-Za-z0-9_.@-]+$/, 'a locale name such as C, C.UTF-8 or en_US.UTF-8')
       .optional()
-      .describe('Collation and character classes (CREATE DATABASE LOCALE), e.g. en_US.UTF-8; fixed once created.'),
-    template: s.pgIdentifier.optional().describe('Database to copy (CREATE DATABASE TEMPLATE); template0 when encoding or locale differ from template1.'),
+      .describe('LOCALE, e.g. en_US.UTF-8; fixed once created.'),
+    template: s.pgIdentifier.optional().describe('Database to copy; template0 when encoding or locale differ from template1.'),
     dry_run: s.dryRun,
   }),
   output: changeOutput,
@@ -111,7 +111,7 @@ export const createDatabase = defineTool({
 export const updateDatabase = defineTool({
   name: 'update_postgres_database',
   title: 'Update a database',
-  description: 'Changes the owner or reclaim policy of a managed database; only the fields given change.',
+  description: "Changes a managed database's owner or reclaim policy; only the fields given change.",
   input: z.object({
     cluster_name: s.clusterName,
     database_name: s.pgIdentifier,
@@ -136,8 +136,7 @@ export const deleteDatabase = defineTool({
   name: 'delete_postgres_database',
   title: 'Delete a database',
   description:
-    "Deletes the Database object. With reclaim policy 'delete' the operator drops the database and its data; with 'retain' " +
-    'the database stays in PostgreSQL, unmanaged. Set drop=true to switch the policy to delete first.',
+    "Deletes the Database object. Reclaim policy 'delete': the operator drops the database and its data; 'retain': it stays in PostgreSQL, unmanaged. drop=true switches the policy to delete first.",
   input: z.object({
     cluster_name: s.clusterName,
     database_name: s.pgIdentifier,

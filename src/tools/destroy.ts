@@ -27,12 +27,11 @@ export const destroyInstance = defineTool({
   name: 'destroy_cluster_instance',
   title: 'Destroy one instance and its volume',
   description:
-    'Removes one replica with its volume(s) as `kubectl cnpg destroy` does (its pod, jobs and PVCs); the operator then creates a new ' +
-    'instance on a new volume to get back to the spec count. The data on that volume is gone. Refuses the primary. Requires confirm_destroy=true.',
+    'Deletes one replica with its pod, jobs and volumes, as `kubectl cnpg destroy`; the operator recreates it on a new volume. Its data is gone. Refuses the primary. Requires confirm_destroy=true.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
-    instance: s.k8sName.describe('Instance (pod) name, e.g. mycluster-2.'),
+    instance: s.k8sName.describe('Instance (pod), e.g. mycluster-2.'),
     confirm_destroy: z.boolean().default(false).describe("Must be true: the instance's volume is deleted."),
     dry_run: s.dryRun,
     ...followFields,

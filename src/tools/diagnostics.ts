@@ -18,9 +18,7 @@ const eventShape = z.object({
 export const getEvents = defineTool({
   name: 'get_cluster_events',
   title: 'Get cluster events',
-  description:
-    'Shows recent Kubernetes events of a cluster and of the objects the operator made for it (pods, volumes, jobs), newest ' +
-    'first. Use it when a cluster is stuck or unhealthy.',
+  description: 'Recent Kubernetes events of a cluster and its pods, volumes and jobs, newest first. Use it when a cluster is stuck or unhealthy.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, warnings_only: z.boolean().default(false), format: s.format, limit: s.limit.default(50) }),
   output: z.object({ events: z.array(eventShape), count: z.number() }),
   annotations: READ_ONLY,
@@ -52,13 +50,11 @@ const MAX_LOG_BYTES = 512 * 1024;
 export const getLogs = defineTool({
   name: 'get_cluster_logs',
   title: 'Get cluster logs',
-  description:
-    'Reads PostgreSQL logs (JSON lines) from the instance pods of a cluster: one instance or all, the last tail_lines lines, ' +
-    'optionally only the last since_seconds. Output is size-bounded.',
+  description: 'PostgreSQL logs (JSON lines) of one instance or all: the last tail_lines, optionally only the last since_seconds; size-bounded.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
-    instance: s.k8sName.optional().describe('One instance (pod) name; all instances when omitted.'),
+    instance: s.k8sName.optional().describe('Instance (pod); all when omitted.'),
     tail_lines: z.number().int().min(1).max(5000).default(100),
     since_seconds: z
       .number()
@@ -103,8 +99,7 @@ export const getConnectionInfo = defineTool({
   name: 'get_connection_info',
   title: 'Get connection details',
   description:
-    'Tells how applications connect: the read-write, read-only and any-instance Services, port, database and the Secret ' +
-    'names holding credentials. Credentials themselves are returned only with include_credentials=true; ask the user first.',
+    'How applications connect: read-write, read-only and any-instance Services, port, database, and the Secrets with credentials. Credentials only with include_credentials=true; ask the user first.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, include_credentials: z.boolean().default(false) }),
   output: z.object({
     services: z.object({ read_write: z.string(), read_only: z.string(), read: z.string() }),

@@ -15,13 +15,13 @@ import type { ToolContext } from '../kit/tool.js';
 const PROBE_INTERVAL_MS = 2_000;
 
 export const followFields = {
-  wait: z.boolean().default(false).describe('Wait until the operator has finished, with progress notifications.'),
-  timeout: z.number().int().min(5).max(1800).default(300).describe('Seconds to wait when wait=true.'),
+  wait: z.boolean().default(false).describe('Follow to the end, with progress notifications.'),
+  timeout: z.number().int().min(5).max(1800).default(300).describe('Seconds to wait.'),
 };
 
 export const followOutcome = z
   .object({
-    complete: z.boolean().describe('false: still in progress when the wait ended; do not repeat the call.'),
+    complete: z.boolean().describe('false: not done when the wait ended; do not repeat the call.'),
     waited_seconds: z.number(),
     phase: z.string(),
     current_primary: z.string().optional(),
@@ -30,7 +30,7 @@ export const followOutcome = z
     waiting_for: z.string().optional(),
   })
   .optional()
-  .describe('Present with wait=true.');
+  .describe('With wait=true.');
 
 export type FollowReport = NonNullable<z.infer<typeof followOutcome>>;
 

@@ -19,7 +19,7 @@ const RELOADED_AT = 'cnpg.io/reloadedAt';
 const SWITCHOVER_PHASE = 'Switchover in progress';
 const HIBERNATION_CONDITION = 'cnpg.io/hibernation';
 
-const instanceName = s.k8sName.describe('Instance (pod) name, e.g. mycluster-2.');
+const instanceName = s.k8sName.describe('Instance (pod), e.g. mycluster-2.');
 
 /** An instance belongs to the cluster when its pod carries the cluster label, or the operator lists it. */
 export async function assertInstanceOf(ctx: ToolContext, cluster: Cluster, instance: string): Promise<void> {
@@ -79,10 +79,7 @@ export const promoteInstance = defineTool({
   name: 'promote_cluster_instance',
   title: 'Promote an instance (switchover)',
   description:
-    'Makes another instance the primary, as `kubectl cnpg promote` does: it sets status.targetPrimary through the status ' +
-    'subresource and the operator performs a controlled switchover (brief write outage). Refused for the current primary or ' +
-    'target, while a switchover is in progress, and for an instance whose pod is missing or not ready. ' +
-    'With wait=true it follows the switchover until the new primary is in place and every instance is ready.',
+    'Switchover to another instance, as `kubectl cnpg promote` (sets status.targetPrimary; brief write outage). Refused for the current primary or target, during a switchover, and for a missing or unready pod. wait=true: until the new primary is in place and every instance is ready.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun, ...followFields }),
   output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
@@ -132,8 +129,7 @@ export const restartCluster = defineTool({
   name: 'restart_postgres_cluster',
   title: 'Restart a cluster (rolling)',
   description:
-    'Restarts every instance one at a time, replicas first and the primary last (with a switchover), as ' +
-    '`kubectl cnpg restart` does through the kubectl.kubernetes.io/restartedAt annotation. With wait=true it follows until every instance has restarted and is ready.',
+    'Rolling restart, replicas first, the primary last with a switchover, as `kubectl cnpg restart`. wait=true: until every instance has restarted and is ready.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, dry_run: s.dryRun, ...followFields }),
   output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
@@ -152,8 +148,7 @@ export const restartInstance = defineTool({
   name: 'restart_cluster_instance',
   title: 'Restart one replica',
   description:
-    'Restarts one replica by deleting its pod; the operator recreates it on the same volume. Refuses the primary: ' +
-    'switch over first (promote_cluster_instance) or use restart_postgres_cluster. With wait=true it follows until the new pod is ready.',
+    'Restarts one replica by deleting its pod (same volume). Refuses the primary: promote_cluster_instance first, or restart_postgres_cluster. wait=true: until the new pod is ready.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, instance: instanceName, dry_run: s.dryRun, ...followFields }),
   output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE,
@@ -181,9 +176,7 @@ export const restartInstance = defineTool({
 export const reloadCluster = defineTool({
   name: 'reload_postgres_configuration',
   title: 'Reload configuration',
-  description:
-    'Asks every instance to reload its configuration (and re-read secrets and certificates) without a restart, ' +
-    'through the cnpg.io/reloadedAt annotation, as `kubectl cnpg reload` does.',
+  description: 'Every instance reloads its configuration and re-reads secrets and certificates, without a restart, as `kubectl cnpg reload`.',
   input: z.object({ name: s.clusterName, namespace: s.namespace, dry_run: s.dryRun }),
   output: changeOutput,
   annotations: ADDITIVE_IDEMPOTENT,
@@ -199,9 +192,7 @@ export const hibernateCluster = defineTool({
   name: 'hibernate_postgres_cluster',
   title: 'Hibernate or wake a cluster',
   description:
-    "hibernation='on' shuts the cluster down (pods removed, volumes kept: no service until woken); 'off' starts it again. " +
-    'Uses the cnpg.io/hibernation annotation, as `kubectl cnpg hibernate` does. With wait=true it follows the operator until the pods ' +
-    "are gone ('on') or every instance is back and ready ('off').",
+    "hibernation='on' shuts the cluster down (pods removed, volumes kept: no service until 'off'), as `kubectl cnpg hibernate`. wait=true: until the pods are gone ('on') or every instance is ready ('off').",
   input: z.object({ name: s.clusterName, namespace: s.namespace, hibernation: z.enum(['on', 'off']), dry_run: s.dryRun, ...followFields }),
   output: changeOutput.extend({ wait: followOutcome }),
   annotations: DESTRUCTIVE_IDEMPOTENT,
@@ -226,9 +217,7 @@ export const fenceInstances = defineTool({
   name: 'fence_cluster_instances',
   title: 'Fence or unfence instances',
   description:
-    "Fencing stops PostgreSQL on the given instances (or '*' for all) while keeping the pods for investigation; unfencing " +
-    'starts it again. Edits the cnpg.io/fencedInstances annotation as `kubectl cnpg fencing` does. With wait=true it follows until the ' +
-    'fenced PostgreSQL is down (pod not ready), or every instance is ready again.',
+    "Fencing stops PostgreSQL on the given instances ('*': all) and keeps their pods for investigation; unfencing starts it again, as `kubectl cnpg fencing`. wait=true: until the fenced ones are down (pod not ready), or all are ready again.",
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,

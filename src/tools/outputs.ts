@@ -8,8 +8,8 @@ export const changeOutput = z.object({
   ...objectRef,
   action: z.string(),
   dry_run: z.boolean(),
-  changes: z.record(z.string(), z.unknown()).describe('The patch or manifest sent to the API server.'),
-  result: z.record(z.string(), z.unknown()).optional().describe('The object as the API server returned it.'),
+  changes: z.record(z.string(), z.unknown()).describe('Patch or manifest sent.'),
+  result: z.record(z.string(), z.unknown()).optional().describe("The API server's answer."),
 });
 
 export { clusterSummaryShape } from '../cnpg/status.js';

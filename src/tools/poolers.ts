@@ -25,7 +25,7 @@ const poolerShape = z.object({
 export const listPoolers = defineTool({
   name: 'list_postgres_poolers',
   title: 'List poolers',
-  description: 'Lists PgBouncer poolers (Pooler objects) with their target cluster, type (rw/ro/r), instances and pool mode.',
+  description: 'Lists PgBouncer Poolers: target cluster, type (rw/ro/r), instances, pool mode.',
   input: z.object({ namespace: s.namespace, cluster_name: s.clusterName.optional(), format: s.format }),
   output: z.object({ poolers: z.array(poolerShape) }),
   annotations: READ_ONLY,
@@ -52,19 +52,18 @@ export const createPooler = defineTool({
   name: 'create_postgres_pooler',
   title: 'Create a pooler',
   description:
-    'Creates a PgBouncer Pooler in front of a cluster: type rw (primary), ro (replicas) or r (any instance). ' +
-    'Applications then connect to the Service named like the pooler.',
+    'Creates a PgBouncer Pooler for a cluster: rw (primary), ro (replicas) or r (any instance). Clients connect to the Service named like the pooler.',
   input: z.object({
     cluster_name: s.clusterName,
     namespace: s.namespace,
-    name: s.k8sName.optional().describe('Pooler name (default <cluster>-pooler-<type>).'),
+    name: s.k8sName.optional().describe('Default <cluster>-pooler-<type>.'),
     type: z.enum(['rw', 'ro', 'r']).default('rw'),
     instances: z.number().int().min(1).max(10).default(1),
     pool_mode: z.enum(['session', 'transaction']).default('session'),
     parameters: z
       .record(z.string().regex(/^[a-z_]+$/, 'PgBouncer parameter names are lowercase'), s.oneLine(200))
       .optional()
-      .describe('pgbouncer.ini parameters, e.g. {"max_client_conn":"1000"}.'),
+      .describe('pgbouncer.ini, e.g. {"max_client_conn":"1000"}.'),
     dry_run: s.dryRun,
   }),
   output: changeOutput,
@@ -85,7 +84,7 @@ export const createPooler = defineTool({
 export const deletePooler = defineTool({
   name: 'delete_postgres_pooler',
   title: 'Delete a pooler',
-  description: 'Deletes a Pooler; clients connected through it are disconnected. The cluster itself is untouched.',
+  description: 'Deletes a Pooler, disconnecting its clients; the cluster is untouched.',
   input: z.object({ name: s.k8sName, namespace: s.namespace, dry_run: s.dryRun }),
   output: changeOutput,
   annotations: DESTRUCTIVE,

@@ -127,14 +127,13 @@ export const getReplicationStatus = defineTool({
   name: 'get_replication_status',
   title: 'Get replication status',
   description:
-    'Asks the primary PostgreSQL (pod exec and psql, read-only, as pg_monitor) for its streaming standbys (pg_stat_replication) with lag ' +
-    'in bytes and seconds, and its replication slots (pg_replication_slots) with the WAL they retain.',
+    "The primary's streaming standbys (pg_stat_replication) with lag in bytes and seconds, and its replication slots with the WAL they retain: psql through pod exec as pg_monitor, read-only, or the instance manager when exec is refused.",
   input: z.object({ name: s.clusterName, namespace: s.namespace }),
   output: z.object({
     name: z.string(),
     namespace: z.string(),
     primary: z.string(),
-    source: z.enum(['psql', 'instance_manager']).describe('instance_manager: pods/exec was refused; read from /pg/status.'),
+    source: z.enum(['psql', 'instance_manager']).describe('instance_manager: pods/exec refused, read from /pg/status.'),
     standbys: z.array(standbyShape),
     slots: z.array(slotShape),
     instances: z.number().describe('spec.instances: healthy means instances - 1 standbys.'),

@@ -13,7 +13,7 @@ import * as s from './schemas.js';
 const attributes = {
   login: z.boolean().optional().describe('May log in.'),
   superuser: z.boolean().optional(),
-  inherit: z.boolean().optional().describe('Inherits privileges of roles it is a member of.'),
+  inherit: z.boolean().optional().describe('Inherits the privileges of its roles.'),
   createdb: z.boolean().optional(),
   createrole: z.boolean().optional(),
   replication: z.boolean().optional(),
@@ -22,7 +22,7 @@ const attributes = {
   in_roles: z.array(s.pgIdentifier).max(50).optional().describe('Roles this role is a member of.'),
   comment: s.oneLine(1000).optional(),
   valid_until: z.iso.datetime({ offset: true }).optional().describe('Password expiry (RFC 3339).'),
-  disable_password: z.boolean().optional().describe('No password at all (PASSWORD NULL): the role cannot log in with one; no Secret is made.'),
+  disable_password: z.boolean().optional().describe('PASSWORD NULL: no password login, no Secret.'),
 } satisfies { [K in keyof typeof ROLE_ATTRIBUTES]: z.ZodType<RoleAttributes[K]> };
 
 const roleShape = z.object({
@@ -161,8 +161,7 @@ export const listRoles = defineTool({
   name: 'list_postgres_roles',
   title: 'List managed roles',
   description:
-    'Lists the PostgreSQL roles the operator manages for a cluster, from spec.managed.roles and from DatabaseRole objects ' +
-    '(source says which), with their attributes and reconciliation status. Passwords are never shown.',
+    'Lists the roles the operator manages for a cluster, from spec.managed.roles and DatabaseRole objects (source says which), with attributes and reconciliation status. Never shows passwords.',
   input: z.object({ cluster_name: s.clusterName, namespace: s.namespace, format: s.format }),
   output: z.object({ roles: z.array(roleShape) }),
   annotations: READ_ONLY,
@@ -196,8 +195,7 @@ export const createRole = defineTool({
   name: 'create_postgres_role',
   title: 'Create a role',
   description:
-    'Adds a managed PostgreSQL role to a cluster. A strong password is generated into a kubernetes.io/basic-auth Secret ' +
-    '(<cluster>-role-<role>) that the operator reads; the password is never returned, read the Secret to use it.',
+    'Adds a managed role to a cluster. Its generated password goes to a kubernetes.io/basic-auth Secret (<cluster>-role-<role>), never into the answer: read the Secret to use it.',
   input: z.object({
     cluster_name: s.clusterName,
     role_name: s.pgIdentifier,
@@ -264,14 +262,13 @@ export const updateRole = defineTool({
   name: 'update_postgres_role',
   title: 'Update a role',
   description:
-    'Changes attributes of a managed role; only the attributes given change. rotate_password=true generates a new password, ' +
-    'or give password to set one; either is written to the Secret and never returned.',
+    'Changes the attributes given of a managed role. rotate_password=true generates a password, or give password; either goes to the Secret, never into the answer.',
   input: z.object({
     cluster_name: s.clusterName,
     role_name: s.pgIdentifier,
     namespace: s.namespace,
     ...attributes,
-    password: z.string().min(12).max(200).optional().describe('New password (stored in the Secret, never echoed).'),
+    password: z.string().min(12).max(200).optional().describe('New password (to the Secret, never echoed).'),
     rotate_password: z.boolean().default(false),
     dry_run: s.dryRun,
   }),
@@ -350,8 +347,7 @@ export const deleteRole = defineTool({
   name: 'delete_postgres_role',
   title: 'Delete a role',
   description:
-    'Drops a managed role: sets ensure=absent so the operator runs DROP ROLE, and deletes the password Secret this server created. ' +
-    'Fails in PostgreSQL if the role still owns objects.',
+    'Drops a managed role (ensure=absent: the operator runs DROP ROLE) and deletes the password Secret this server made. Fails in PostgreSQL while the role owns objects.',
   input: z.object({ cluster_name: s.clusterName, role_name: s.pgIdentifier, namespace: s.namespace, dry_run: s.dryRun }),
   output: changeOutput,
   annotations: DESTRUCTIVE,

@@ -22,17 +22,15 @@ export const queryPostgres = defineTool({
   name: 'query_postgres',
   title: 'Query PostgreSQL',
   description:
-    'Runs ONE read-only SQL statement (SELECT, EXPLAIN of a SELECT, or SHOW) on the primary or a named instance, through pod exec and psql, ' +
-    'in a read-only transaction as a non-superuser role, with a statement timeout and row and byte caps. Anything that writes, several ' +
-    'statements, and side-effect functions are refused. Returns a table and the rows.',
+    'Runs ONE read-only statement (SELECT, EXPLAIN of a SELECT, SHOW) on the primary or a named instance through pod exec and psql: read-only transaction, non-superuser role, statement timeout, row and byte caps. Writes, several statements and side-effect functions are refused. Returns a table and the rows.',
   input: z.object({
     name: s.clusterName,
     namespace: s.namespace,
     sql: z.string().min(1).max(100_000).describe('One statement, e.g. "SELECT datname, pg_database_size(datname) FROM pg_database".'),
-    instance: s.k8sName.optional().describe('Instance (pod) to run on, e.g. pg-2; the current primary when omitted.'),
-    database: s.pgIdentifier.optional().describe("Database to connect to; the cluster's application database (bootstrap initdb, default app) when omitted."),
-    max_rows: z.number().int().min(1).max(10_000).default(100).describe('Most rows returned; more are cut and the answer says so.'),
-    timeout_seconds: z.number().int().min(1).max(300).default(30).describe('statement_timeout for the query.'),
+    instance: s.k8sName.optional().describe('Instance (pod), e.g. pg-2; the primary when omitted.'),
+    database: s.pgIdentifier.optional().describe("Database; the cluster's application database when omitted."),
+    max_rows: z.number().int().min(1).max(10_000).default(100).describe('More are cut, and the answer says so.'),
+    timeout_seconds: z.number().int().min(1).max(300).default(30).describe('statement_timeout, in seconds.'),
     as_role: z
       .enum(QUERY_ROLES)
       .default('pg_read_all_data')
