@@ -170,16 +170,7 @@ async function main(): Promise<number> {
   const echoTarget = loadTarget(echo);
 
   // Warm the watch cache: the first read starts the watch; reads go to the API until it synced.
-  await runClosedLoop(mcp, {
-    name: 'warm-up',
-    transport: 'streamable-session',
-    clients: 4,
-    durationMs: 1500,
-    warmupMs: 0,
-    callsPerSession: 0,
-    tool: TOOL,
-    deadlineMs: DEADLINE_MS,
-  });
+  await warmUp(mcp, 'streamable-session');
 
   const scenarios: ScenarioRecord[] = [];
   const add = (record: ScenarioRecord) => {
@@ -370,6 +361,34 @@ async function main(): Promise<number> {
   return failed.length || (values.strict && missed.length) ? 1 : 0;
 }
 
+/** A few seconds of calls that no figure counts: the watch cache synced, the code paths compiled. */
+async function warmUp(target: LoadTarget, transport: TransportName): Promise<void> {
+  await runClosedLoop(target, {
+    name: 'warm-up',
+    transport,
+    clients: 4,
+    durationMs: 1500,
+    warmupMs: 0,
+    callsPerSession: 0,
+    tool: TOOL,
+    deadlineMs: DEADLINE_MS,
+  });
+}
+
+/** --profile: a new server (also kept in `server`, for cleanup), ready and warmed up on `transport`. */
+async function freshWarmServer(
+  serverOptions: McpServerOptions,
+  known: Set<string>,
+  transport: TransportName,
+): Promise<{ child: ChildServer; target: LoadTarget }> {
+  const child = await startMcpServer(serverOptions, known);
+  server = child;
+  await waitReady(child);
+  const target = loadTarget(child);
+  await warmUp(target, transport);
+  return { child, target };
+}
+
 /**
  * --profile: each main scenario (50 clients) on a fresh server, with V8's CPU profiler running for
  * exactly the measured window, then churn (per session). Writes <out>/profiles/<name>.cpuprofile
@@ -381,22 +400,10 @@ async function profileMainScenarios(_kubeconfigPath: string, serverOptions: McpS
   mkdirSync(dir, { recursive: true });
   let failed = 0;
   for (const transport of ['streamable-session', 'streamable-sessionless', 'legacy-sse'] as TransportName[]) {
-    server = await startMcpServer(serverOptions, known);
-    await waitReady(server);
-    const target = loadTarget(server);
-    await runClosedLoop(target, {
-      name: 'warm-up',
-      transport,
-      clients: 4,
-      durationMs: 1500,
-      warmupMs: 0,
-      callsPerSession: 0,
-      tool: TOOL,
-      deadlineMs: DEADLINE_MS,
-    });
+    const { child, target } = await freshWarmServer(serverOptions, known, transport);
     let profiler: { stop(): Promise<unknown> } | undefined;
     let profile: Promise<unknown> | undefined;
-    const start = setTimeout(() => void startCpuProfile(server!.inspectorUrl!).then((p) => (profiler = p)), PLAN.warmupMs);
+    const start = setTimeout(() => void startCpuProfile(child.inspectorUrl!).then((p) => (profiler = p)), PLAN.warmupMs);
     const stop = setTimeout(() => (profile = profiler?.stop()), PLAN.warmupMs + PLAN.mainMs);
     const result = await runClosedLoop(target, {
       name: `${transport}-${MAIN_CLIENTS}`,
@@ -412,7 +419,7 @@ async function profileMainScenarios(_kubeconfigPath: string, serverOptions: McpS
     clearTimeout(start);
     clearTimeout(stop);
     const cpu = (await (profile ?? profiler?.stop())) as CpuProfile | undefined;
-    await server.stop();
+    await child.stop();
     failed += result.errors + result.lost;
     if (!cpu) throw new Error(`no CPU profile for ${transport}`);
     writeFileSync(join(dir, `${transport}.cpuprofile`), JSON.stringify(cpu));
@@ -422,26 +429,14 @@ async function profileMainScenarios(_kubeconfigPath: string, serverOptions: McpS
   }
   // Session set-up and tear-down: churn on a fresh server, profiled from start to end.
   for (const transport of ['streamable-session', 'legacy-sse'] as TransportName[]) {
-    server = await startMcpServer(serverOptions, known);
-    await waitReady(server);
-    const target = loadTarget(server);
-    await runClosedLoop(target, {
-      name: 'warm-up',
-      transport,
-      clients: 4,
-      durationMs: 1500,
-      warmupMs: 0,
-      callsPerSession: 0,
-      tool: TOOL,
-      deadlineMs: DEADLINE_MS,
-    });
-    const profiler = await startCpuProfile(server.inspectorUrl!);
+    const { child, target } = await freshWarmServer(serverOptions, known, transport);
+    const profiler = await startCpuProfile(child.inspectorUrl!);
     const result = await runChurn(
       { ...target, inspectorUrl: undefined },
       { name: `churn-${transport}`, transport, sessions: PLAN.churnSessions, concurrency: 20, tool: TOOL, deadlineMs: DEADLINE_MS, log },
     );
     const cpu = (await profiler.stop()) as CpuProfile;
-    await server.stop();
+    await child.stop();
     failed += result.errors + result.lost;
     const name = `churn-${transport}`;
     writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(cpu));

@@ -40,8 +40,20 @@ export const ANONYMOUS: Principal = Object.freeze({ key: 'anonymous', id: 'anony
  * (issue #12, item 19). Its audit name stays `anonymous`.
  */
 export function anonymousAt(address: string): Principal {
-  return Object.freeze({ ...ANONYMOUS, key: `anonymous@${address}` }) as Principal;
+  let principal = anonymousByAddress.get(address);
+  if (!principal) {
+    // Bounded: addresses are the client's to choose (IPv6); a full map starts over.
+    if (anonymousByAddress.size >= ANONYMOUS_CACHE_MAX) anonymousByAddress.clear();
+    principal = Object.freeze({ ...ANONYMOUS, key: `anonymous@${address}` }) as Principal;
+    anonymousByAddress.set(address, principal);
+  }
+  return principal;
 }
+
+// One frozen principal per address rather than one per request: its AuthInfo (toAuthInfo) is
+// then made once too. Frozen, so sharing it between requests shares nothing that can change.
+const anonymousByAddress = new Map<string, Principal>();
+const ANONYMOUS_CACHE_MAX = 4096;
 
 // A WeakMap rather than a request property: nothing a client sends can set or overwrite it.
 const principals = new WeakMap<IncomingMessage, Principal>();
