@@ -33,6 +33,17 @@ interface Feed {
   live: boolean;
   /** The first list has arrived: later events are changes, not the baseline. */
   listed: boolean;
+  /**
+   * When the API server last confirmed what the feed holds (a list arrived, or an open watch
+   * ended), for answers from the last known state while it cannot be reached (lastKnown*).
+   */
+  confirmedAt: number;
+}
+
+/** What the feed held when the API server last confirmed it, and when that was (ms since the epoch). */
+export interface LastKnown<T> {
+  value: T;
+  confirmedAt: number;
 }
 
 /**
@@ -85,6 +96,31 @@ export class WatchCache {
     if (!feed || this.hasPending(kind, namespace)) return this.miss(kind);
     cacheReads.inc({ kind, result: 'hit' });
     return [...feed.watch.list(namespace)] as unknown as T[];
+  }
+
+  /**
+   * The last known object, whatever the feed's state: only for when the API server cannot be
+   * reached (CnpgClient falls back to it for read-only calls, saying how old it is). Undefined
+   * when the feed never listed, a write of ours is not in it yet, or the object was not there.
+   */
+  lastKnownObject<T extends CnpgObject>(kind: CnpgKind, namespace: string, name: string): LastKnown<T> | undefined {
+    const feed = this.listedFeed(kind, namespace);
+    const obj = feed?.watch.get(name, namespace) as T | undefined;
+    return feed && obj ? { value: obj, confirmedAt: confirmedAt(feed) } : undefined;
+  }
+
+  /** The last known objects of a namespace (as lastKnownObject); undefined when the feed never listed. */
+  lastKnownList<T extends CnpgObject>(kind: CnpgKind, namespace: string | undefined): LastKnown<T[]> | undefined {
+    if (namespace === undefined && this.scopes) return undefined;
+    const feed = this.listedFeed(kind, namespace);
+    if (!feed || (namespace === undefined && this.pending.size)) return undefined;
+    return { value: [...feed.watch.list(namespace)] as unknown as T[], confirmedAt: confirmedAt(feed) };
+  }
+
+  private listedFeed(kind: CnpgKind, namespace: string | undefined): Feed | undefined {
+    if (this.stopped || (namespace !== undefined && this.hasPending(kind, namespace))) return undefined;
+    const feed = this.feeds.get(`${kind}/${this.scopes ? namespace : '*'}`);
+    return feed?.listed ? feed : undefined;
   }
 
   /** Records a write of ours (create/patch returning the object, or a delete) for read-your-writes. */
@@ -166,7 +202,7 @@ export class WatchCache {
     const watch = new ListWatch<KubernetesObject>(path, watcher, listFn as never, false, undefined, undefined, {
       delayFn: (ms: number) => delay(Math.min(ms, MAX_RECONNECT_MS)),
     });
-    const feed: Feed = { watch, synced: false, live: false, listed: false };
+    const feed: Feed = { watch, synced: false, live: false, listed: false, confirmedAt: 0 };
     this.observeLiveness(watcher, feed);
     const settle = (obj: KubernetesObject) => this.settle(kind, obj);
     const tell = (type: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => {
@@ -190,6 +226,7 @@ export class WatchCache {
         () => {
           if (failedAttempt !== mine && !this.stopped) {
             feed.synced = feed.listed = true;
+            feed.confirmedAt = Date.now();
             failures = 0;
           }
         },
@@ -230,6 +267,8 @@ export class WatchCache {
       let ended = false;
       const request = await open(path, params, callback, (err) => {
         ended = true;
+        // Up to here the watch delivered every change: what the feed holds was current.
+        if (feed.live) feed.confirmedAt = Date.now();
         feed.live = false;
         done(err);
       });
@@ -248,4 +287,9 @@ export class WatchCache {
     if (!w) return;
     if (!w.resourceVersion || w.resourceVersion === obj.metadata?.resourceVersion) writes!.delete(name);
   }
+}
+
+/** While a watch is open, what the feed holds is current: confirmed now. */
+function confirmedAt(feed: Feed): number {
+  return feed.live ? Date.now() : feed.confirmedAt;
 }

@@ -18,10 +18,11 @@ import {
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { kubeApiRequests } from '../metrics.js';
-import type { WatchCache } from './cache.js';
+import type { LastKnown, WatchCache } from './cache.js';
 import { type CONFLICT_RETRY, retryOnConflict } from './conflicts.js';
 import { kube, KubeError, networkAdvice } from './errors.js';
 import { execInPod, type ExecOptions, type ExecResult } from './exec.js';
+import { lastKnownAllowed, noteLastKnown } from './last-known.js';
 import { API_VERSION, CNPG_GROUP, CNPG_KINDS, CNPG_VERSION, type CnpgKind } from './kinds.js';
 import type { CnpgObject } from './types.js';
 import { waitForObject, type WaitOptions, type WaitOutcome } from './wait.js';
@@ -99,6 +100,19 @@ export class CnpgClient {
     );
   }
 
+  /**
+   * For a read-only call whose API request found the server unreachable: the cache's last known
+   * answer, noted as stale for the call's result (last-known.ts); undefined when there is none.
+   */
+  private lastKnown<T>(err: unknown, known: () => LastKnown<T> | undefined): T | undefined {
+    if (!(err instanceof KubeError) || err.kind !== 'unreachable' || !this.cache || !lastKnownAllowed()) return undefined;
+    const last = known();
+    if (!last) return undefined;
+    const server = this.kubeConfig.getCurrentCluster()?.server ?? 'the configured server';
+    noteLastKnown({ confirmedAt: last.confirmedAt, reason: `${server}: ${err.networkReason ?? err.message}` });
+    return last.value;
+  }
+
   /** Tells the cache about a write of ours so the next read sees it (read-your-writes). */
   private noted<T extends CnpgObject>(kind: CnpgKind, namespace: string, name: string, obj: T | undefined, options?: WriteOptions): T | undefined {
     if (!options?.dryRun) this.cache?.noteWrite(kind, namespace, name, obj?.metadata?.resourceVersion);
@@ -115,6 +129,8 @@ export class CnpgClient {
     if (cached) return cached;
     if (cached === null) throw inNamespace(new KubeError('not_found', `${CNPG_KINDS[kind].plural}.${CNPG_GROUP} "${name}" not found`, 404), namespace);
     return (this.api('get', () => this.custom.getNamespacedCustomObject({ ...this.ref(kind), namespace, name })) as Promise<T>).catch((err) => {
+      const last = options?.fresh ? undefined : this.lastKnown(err, () => this.cache!.lastKnownObject<T>(kind, namespace, name));
+      if (last) return last;
       throw inNamespace(err, namespace);
     });
   }
@@ -127,7 +143,11 @@ export class CnpgClient {
       namespace === undefined
         ? this.custom.listClusterCustomObject({ ...this.ref(kind), labelSelector })
         : this.custom.listNamespacedCustomObject({ ...this.ref(kind), namespace, labelSelector }),
-    )) as { items?: T[] };
+    ).catch((err) => {
+      const last = labelSelector ? undefined : this.lastKnown(err, () => this.cache!.lastKnownList<T>(kind, namespace));
+      if (last) return { items: last };
+      throw err;
+    })) as { items?: T[] };
     return result.items ?? [];
   }
 

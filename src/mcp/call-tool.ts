@@ -1,6 +1,7 @@
 // tools/call: validate the arguments, run the handler, turn the outcome or the failure into a
 // CallToolResult. Shared by every session; nothing here is per-session state.
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { allowingLastKnown, STALE_META_KEY, staleNote } from '../cnpg/last-known.js';
 import { toolCalls, toolDuration } from '../metrics.js';
 import { checkArguments } from './arguments.js';
 import { type ConfirmingSession, confirmDestructive } from './confirm.js';
@@ -35,10 +36,18 @@ export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps
       return errorResult(`Did not ${actionOf(tool)}: ${verdict.reason}. Nothing was changed.`, deps.maxResponseChars);
     }
     const toolCtx = toolContext(deps, ctx, namespace, progressToken);
-    const outcome = await tool.handler(input, toolCtx);
+    // A read-only tool may be answered from the cache's last known state while the API server
+    // is unreachable, saying how old it is (src/cnpg/last-known.ts); a tool that changes things never.
+    const run = () => tool.handler(input, toolCtx);
+    const { value: outcome, stale } = tool.annotations.readOnlyHint ? await allowingLastKnown(run) : { value: await run(), stale: undefined };
     toolCalls.inc({ tool: tool.name, outcome: 'ok' });
     const asJson = input.format === 'json';
-    return successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
+    const result = successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
+    if (!stale) return result;
+    const { sentence, note } = staleNote(stale);
+    const [first] = result.content as { type: 'text'; text: string }[];
+    if (first) first.text = `${sentence}\n\n${first.text}`;
+    return { ...result, _meta: { [STALE_META_KEY]: note } };
   } catch (err) {
     toolCalls.inc({ tool: tool.name, outcome: 'error' });
     deps.logger.warn({ tool: tool.name, error: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'tool call failed');

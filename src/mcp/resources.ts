@@ -1,5 +1,6 @@
 // Resources: cnpg://<namespace>/<name> gives a cluster's status summary and its manifest.
 import { ProtocolError, ProtocolErrorCode, type ReadResourceResult } from '@modelcontextprotocol/server';
+import { allowingLastKnown, STALE_META_KEY, staleNote } from '../cnpg/last-known.js';
 import { summariseCluster } from '../cnpg/status.js';
 import type { Cluster } from '../cnpg/types.js';
 import { tidyObject } from '../cnpg/tidy.js';
@@ -31,15 +32,20 @@ export function parseClusterUri(uri: string): { namespace: string; name: string 
   return { namespace: match[1]!, name: match[2]! };
 }
 
+// Resource reads only read: while the API server is unreachable they may be answered from the
+// cache's last known state, marked with its age in `_meta` (src/cnpg/last-known.ts).
 export async function listClusterResources(deps: ServerDeps) {
   const scopes = deps.namespaces.listScope() ?? [undefined];
-  const clusters = (await Promise.all(scopes.map((ns) => deps.cnpg().list<Cluster>('cluster', ns)))).flat();
+  const { value: clusters, stale } = await allowingLastKnown(async () =>
+    (await Promise.all(scopes.map((ns) => deps.cnpg().list<Cluster>('cluster', ns)))).flat(),
+  );
   return {
     resources: clusters.slice(0, 500).map((c) => ({
       uri: clusterUri(c.metadata.namespace!, c.metadata.name),
       name: `${c.metadata.namespace}/${c.metadata.name}`,
       mimeType: 'application/json',
     })),
+    ...(stale ? { _meta: { [STALE_META_KEY]: staleNote(stale).note } } : {}),
   };
 }
 
@@ -47,9 +53,14 @@ export async function readClusterResource(deps: ServerDeps, uri: string): Promis
   const target = parseClusterUri(uri);
   try {
     const namespace = deps.namespaces.resolve(target.namespace);
-    const cluster = await deps.cnpg().get<Cluster>('cluster', namespace, target.name);
-    const body = { summary: summariseCluster(cluster, 'detailed'), manifest: tidyObject(cluster) };
-    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
+    const { value: cluster, stale } = await allowingLastKnown(() => deps.cnpg().get<Cluster>('cluster', namespace, target.name));
+    const note = stale && staleNote(stale).note;
+    // The body says it too: a reader of the JSON alone sees how old it is.
+    const body = { summary: summariseCluster(cluster, 'detailed'), manifest: tidyObject(cluster), ...(note ? { cache: note } : {}) };
+    return {
+      contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }],
+      ...(note ? { _meta: { [STALE_META_KEY]: note } } : {}),
+    };
   } catch (err) {
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `cannot read ${uri}: ${(err as Error).message}`);
   }
