@@ -10,6 +10,8 @@
 # Two more images are built only when named, for the server's own image and chart
 # (local-cluster/buildkit/, npm run deploy:local): node (the Dockerfile's base image,
 # node:<version>-bookworm-slim) and redis (the relay's Redis, from Debian's redis-server).
+# And postgresql-barman, only when named: the postgresql image with Debian's barman-cloud (and
+# boto3 for S3), for Clusters with spec.backup.barmanObjectStore (local-cluster/object-store.ts).
 # Progress goes to stderr; stdout ends with one line per image: "<ref> <tarball>".
 # Safe to run repeatedly: a cached tarball is reused, and
 # a build writes to .tmp and renames, so an interrupted build is never taken for a cached one.
@@ -113,7 +115,7 @@ hook-customize) # after every package, before mmdebstrap cleans up and writes th
   # pod spec mounts over it, but the directory is there for `ctr run` and chroot checks too.
   mkdir -p "$root/controller"
   case "$image" in
-  postgresql)
+  postgresql | postgresql-barman)
     # /var/lib/postgresql/data is where CNPG mounts the PVC (PGDATA = …/data/pgdata).
     # (/run is an emptyDir in CNPG's pods, and mmdebstrap leaves it empty.)
     mkdir -p "$root/var/lib/postgresql/data"
@@ -128,6 +130,17 @@ hook-customize) # after every package, before mmdebstrap cleans up and writes th
       pg_dump pg_restore psql pg_upgrade; do
       [[ -x "$root/usr/lib/postgresql/$pg_major/bin/$tool" ]] || { echo "missing $tool" >&2; exit 1; }
     done
+    if [[ "$image" == postgresql-barman ]]; then
+      installed="$(chroot "$root" dpkg-query -W -f '${Version}' barman-cli-cloud)"
+      [[ "$installed" == "$BARMAN_DEB_VERSION" ]] || { echo "installed barman-cli-cloud $installed, pinned $BARMAN_DEB_VERSION" >&2; exit 1; }
+      # What the instance manager runs for in-tree barmanObjectStore backups and WAL archiving
+      # (cloudnative-pg/barman-cloud pkg/), by name from PATH; boto3 imported as they do for S3.
+      for tool in barman-cloud-backup barman-cloud-backup-list barman-cloud-check-wal-archive barman-cloud-restore \
+        barman-cloud-wal-archive barman-cloud-wal-restore; do
+        chroot "$root" "$tool" --version >/dev/null || { echo "$tool does not run" >&2; exit 1; }
+      done
+      chroot "$root" python3 -c 'import boto3' || { echo "python3-boto3 missing" >&2; exit 1; }
+    fi
     ;;
   pgbouncer)
     chown "$pgbouncer_uid:$pgbouncer_gid" "$root/controller"
@@ -264,7 +277,8 @@ debian_image() {
   layout "$name" "$ref" "$work/$name-layer.tar" "$image_config"
 }
 
-build_postgresql() {
+build_postgresql() { # [image name] [more packages]
+  local name="${1:-postgresql}" more="${2:-}"
   local path="/usr/lib/postgresql/$pg_major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   # No JIT: LLVM and its z3 are 133 of 358 MB, and PostgreSQL turns JIT off by itself when
   # llvmjit.so is absent (what Debian's later releases do with a separate -jit package). Small
@@ -272,12 +286,16 @@ build_postgresql() {
   # The versioned bin directory comes first: /usr/bin/psql etc. are Debian's pg_wrapper, which
   # wants clusters registered under /etc/postgresql. LANG: CNPG's initdb passes
   # --encoding=UTF8 --lc-collate=C --lc-ctype=C; C.UTF-8 is built into glibc for the rest.
-  debian_image postgresql bookworm "postgresql-$pg_major=$POSTGRESQL_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION" \
+  debian_image "$name" bookworm "postgresql-$pg_major=$POSTGRESQL_DEB_VERSION,postgresql-client-$pg_major=$POSTGRESQL_DEB_VERSION$more" \
     "$(jq -cn --arg path "$path" '{Env: ["PATH=\($path)", "LANG=C.UTF-8"], User: "26:26", WorkingDir: "/"}')" \
     --dpkgopt="path-exclude=/usr/lib/postgresql/$pg_major/lib/llvmjit*" \
     --dpkgopt="path-exclude=/usr/lib/postgresql/$pg_major/lib/bitcode/*" \
     --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM-*' \
     --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3.so*'
+}
+
+build_postgresql_barman() {
+  build_postgresql postgresql-barman ",barman-cli-cloud=$BARMAN_DEB_VERSION,python3-boto3=$BOTO3_DEB_VERSION"
 }
 
 build_pgbouncer() {
@@ -313,6 +331,7 @@ build_node() {
 declare -A refs=(
   [pause]="$registry/pause:$PAUSE_VERSION"
   [postgresql]="$registry/postgresql:$pg_version"
+  [postgresql-barman]="$registry/postgresql-barman:$pg_version"
   [pgbouncer]="$registry/pgbouncer:$pgbouncer_version"
   [operator]="$registry/operator:${CNPG_VERSION#v}"
   [node]="$registry/node:$NODE_VERSION-bookworm-slim"
@@ -323,6 +342,7 @@ declare -A refs=(
 declare -A keys=(
   [pause]="$PAUSE_VERSION"
   [postgresql]="$POSTGRESQL_DEB_VERSION"
+  [postgresql-barman]="$POSTGRESQL_DEB_VERSION-barman$BARMAN_DEB_VERSION-boto3$BOTO3_DEB_VERSION"
   [pgbouncer]="$PGBOUNCER_DEB_VERSION"
   [operator]="${CNPG_VERSION#v}"
   [node]="$NODE_VERSION-npm$NPM_VERSION"
@@ -343,7 +363,7 @@ fi
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] || names=(pause postgresql pgbouncer operator)
 for name in "${names[@]}"; do
-  [[ -n "${refs[$name]:-}" ]] || { echo "unknown image $name (pause, postgresql, pgbouncer, operator, node, redis)" >&2; exit 2; }
+  [[ -n "${refs[$name]:-}" ]] || { echo "unknown image $name (pause, postgresql, pgbouncer, operator, node, redis, postgresql-barman)" >&2; exit 2; }
 done
 
 mkdir -p "$out"
@@ -366,7 +386,7 @@ for name in "${names[@]}"; do
   echo "building image $name ${keys[$name]} (first time only)" >&2
   (
     start=$SECONDS ref="${refs[$name]}"
-    "build_$name" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
+    "build_${name//-/_}" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
     echo "built image $name in $((SECONDS - start))s: $(du -h "$tarball" | cut -f1)" >&2
   ) &
   pids[$name]=$!
