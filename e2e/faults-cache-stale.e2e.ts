@@ -104,6 +104,12 @@ describe('reads while the API server is down', () => {
     );
     expect(older.note!.last_synced_at).toBe(stale.note!.last_synced_at);
 
+    // format=json keeps the text JSON: the note is a field of it.
+    const asJson = await conn.client.callTool({ name: 'list_postgres_clusters', arguments: { namespace: NS, format: 'json' } });
+    const json = JSON.parse((asJson.content as { text: string }[])[0]!.text) as { clusters: { name: string }[]; cache?: StaleNote };
+    expect(json.clusters.map((c) => c.name)).toEqual(['pg-stale']);
+    expect(json.cache).toMatchObject({ stale: true, last_synced_at: stale.note!.last_synced_at });
+
     // A resource read says it in its body and in _meta.
     const resource = await readResource();
     expect(resource.note).toMatchObject({ stale: true, last_synced_at: stale.note!.last_synced_at });

@@ -42,11 +42,14 @@ export async function callTool(tool: ToolDef, rawArgs: unknown, deps: ServerDeps
     const { value: outcome, stale } = tool.annotations.readOnlyHint ? await allowingLastKnown(run) : { value: await run(), stale: undefined };
     toolCalls.inc({ tool: tool.name, outcome: 'ok' });
     const asJson = input.format === 'json';
-    const result = successResult(outcome.text, outcome.data as Record<string, unknown>, deps.maxResponseChars, asJson);
-    if (!stale) return result;
+    const data = outcome.data as Record<string, unknown>;
+    if (!stale) return successResult(outcome.text, data, deps.maxResponseChars, asJson);
+    // The text says it first (format=json: as a `cache` field, so it stays JSON); structuredContent
+    // keeps the tool's output schema, and _meta carries the note for programs.
     const { sentence, note } = staleNote(stale);
-    const [first] = result.content as { type: 'text'; text: string }[];
-    if (first) first.text = `${sentence}\n\n${first.text}`;
+    const result = asJson
+      ? { ...successResult('', { ...data, cache: note }, deps.maxResponseChars, true), structuredContent: data }
+      : successResult(`${sentence}\n\n${outcome.text}`, data, deps.maxResponseChars, false);
     return { ...result, _meta: { [STALE_META_KEY]: note } };
   } catch (err) {
     toolCalls.inc({ tool: tool.name, outcome: 'error' });
