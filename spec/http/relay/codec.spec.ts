@@ -43,6 +43,9 @@ describe('relay frames', () => {
     ['a head', { type: 'head', id: 'abc-123', status: 200, headers: { 'content-type': 'text/event-stream', 'mcp-session-id': 'x' } }],
     ['a chunk', { type: 'chunk', id: 'abc-123', data: Buffer.from('event: message\ndata: {"a":"\\n"}\n\n') }],
     ['an end', { type: 'end', id: 'abc-123' }],
+    ["an end with its answer's outcome", { type: 'end', id: 'abc-123', outcome: 'tool_error' }],
+    ['an end whose answer comes later', { type: 'end', id: 'abc-123', awaited: true }],
+    ['an outcome', { type: 'outcome', id: 'abc-123', outcome: 'unanswered' }],
     ['an error', { type: 'error', id: 'abc-123', reason: 'too_large' }],
   ])('round-trips %s', (_label, frame) => {
     expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
@@ -63,6 +66,7 @@ describe('relay frames', () => {
     ['an id with characters outside [A-Za-z0-9-]', Buffer.from('{"type":"end","id":"../x"}\n')],
     ['a status out of range', Buffer.from('{"type":"head","id":"x","status":99,"headers":{}}\n')],
     ['a payload on a frame that carries none', Buffer.from('{"type":"end","id":"x"}\nextra')],
+    ['an outcome the audit line does not know', Buffer.from('{"type":"outcome","id":"x","outcome":"fine"}\n')],
     [
       'a request for a method the relay never sends',
       Buffer.from(
