@@ -43,7 +43,7 @@ function sessionless(ctx: ServerContext): boolean {
 
 const SESSIONLESS_SUBSCRIBE =
   'resources/subscribe needs a session with a channel for notifications (stdio, legacy SSE, or Streamable HTTP after initialize); ' +
-  'a session-less request has none. Nothing was subscribed.';
+  'a session-less request has none: send subscriptions/listen with resourceSubscriptions instead. Nothing was subscribed.';
 
 function buildHandlers(deps: ServerDeps) {
   const catalog = catalogFor(deps.tools, deps.mode);

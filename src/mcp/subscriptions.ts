@@ -4,7 +4,9 @@
 // A session takes part once it has listed resources or subscribed to one: from then on it is
 // told of clusters appearing or going (list_changed), and of the phase, primary or ready
 // instances of the clusters it subscribed to changing (updated). Status heartbeats that change
-// none of the three say nothing.
+// none of the three say nothing. A session-less (2026-07-28) `subscriptions/listen` stream takes
+// part as a listener for its lifetime (transports/listen-bus.ts): told of every allowed cluster,
+// the SDK's listen router keeps what the stream asked for.
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { CacheListener } from '../cnpg/cache.js';
 import type { Cluster, CnpgObject } from '../cnpg/types.js';
@@ -32,7 +34,11 @@ function digestOf(obj: CnpgObject): string {
 
 class Participant {
   readonly uris = new Set<string>();
-  constructor(readonly session: SubscriberSession) {}
+  /** everyUri: a listen stream, whose own filter picks the URIs (the SDK's). */
+  constructor(
+    readonly session: SubscriberSession,
+    readonly everyUri = false,
+  ) {}
 }
 
 export class ClusterSubscriptions {
@@ -59,8 +65,18 @@ export class ClusterSubscriptions {
     this.participantOf(session);
   }
 
-  subscribe(session: SubscriberSession, uri: string): void {
+  /** A listen stream: told of clusters appearing or going, and of every change in any allowed namespace. */
+  listen(session: SubscriberSession): void {
+    this.participantOf(session, true);
+  }
+
+  /** A URI one may subscribe to (a cluster in an allowed namespace), or a clear InvalidParams error. */
+  check(uri: string): void {
     if (!this.isFixture(uri)) checkedUri(uri, this.deps.namespaces);
+  }
+
+  subscribe(session: SubscriberSession, uri: string): void {
+    this.check(uri);
     const p = this.participantOf(session);
     if (!p.uris.has(uri) && p.uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
       throw new ProtocolError(
@@ -93,10 +109,10 @@ export class ClusterSubscriptions {
     return this.deps.conformanceFixtures === true && uri === CONFORMANCE_RESOURCE;
   }
 
-  private participantOf(session: SubscriberSession): Participant {
+  private participantOf(session: SubscriberSession, everyUri = false): Participant {
     let p = this.bySession.get(session);
     if (!p) {
-      p = new Participant(session);
+      p = new Participant(session, everyUri);
       this.bySession.set(session, p);
       this.participants.add(p);
       // Attached after the participant is in: the baseline replay then finds it, and says nothing.
@@ -120,7 +136,7 @@ export class ClusterSubscriptions {
     if (!appearedOrWent && before === after) return;
     for (const p of this.participants) {
       if (appearedOrWent) p.session.sendResourceListChanged().catch(() => undefined);
-      if (p.uris.has(uri)) p.session.sendResourceUpdated({ uri }).catch(() => undefined);
+      if (p.everyUri || p.uris.has(uri)) p.session.sendResourceUpdated({ uri }).catch(() => undefined);
     }
   };
 

@@ -22,7 +22,8 @@ import { ROUTES } from '../protocol/routes.js';
 import { depsForPrincipal } from '../sessions/impersonation.js';
 import { ANONYMOUS, principalFromAuthInfo, principalOf } from '../sessions/principal.js';
 import type { Session } from '../sessions/registry.js';
-import { createServer } from '../mcp/server.js';
+import { createServer, subscriptionsOf } from '../mcp/server.js';
+import { CacheEventBus, listenRefusal } from './listen-bus.js';
 import { StreamableSessionTransport } from './session-transport.js';
 import { isSessionlessPost, notingAnswers, serveSessionless, webRequestOf } from './sessionless.js';
 
@@ -44,6 +45,8 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
     {
       // 2025-era traffic never reaches this handler: it is routed to the sessions below.
       legacy: 'reject',
+      // subscriptions/listen streams are told of cluster changes from the shared watch cache.
+      bus: new CacheEventBus(() => subscriptionsOf(ctx.deps)),
       keepAliveMs,
       onerror: (err) => ctx.logger.debug({ err: err.message }, 'streamable HTTP (2026) request refused or failed'),
     },
@@ -59,6 +62,8 @@ export function streamableRoutes(ctx: HttpContext): StreamableRoutes {
     if (request && (await isSessionlessPost(request, req.body))) {
       const envelope = envelopeOf(req);
       if (ctx.isDraining()) return refuse.shuttingDown(res, envelope.replyId);
+      const notListened = envelope.method === 'subscriptions/listen' ? listenRefusal(req.body, subscriptionsOf(ctx.deps)) : undefined;
+      if (notListened) return sendJsonRpcError(res, 200, -32602, notListened, envelope.replyId);
       // A session-less exchange is over when its response is: its tool-call slots go with it.
       const slots = ctx.calls.acquire(envelope.toolCallIds.length);
       if (!slots) return refuse.tooManyCalls(res, envelope.replyId);
