@@ -73,7 +73,8 @@ describe('npm pack', () => {
     const imported = new Set<string>();
     for (const path of packed.filter((p) => p.endsWith('.js'))) {
       const text = readFileSync(join(installed, path), 'utf8');
-      for (const match of text.matchAll(/(?:from\s+|import\()\s*['"]([^'"./][^'"]*)['"]/g)) {
+      // Static and dynamic imports, and CommonJS packages loaded lazily through createRequire (require…('x')).
+      for (const match of text.matchAll(/(?:from\s+|import\(|require\w*\()\s*['"]([^'"./][^'"]*)['"]/g)) {
         const specifier = match[1]!;
         if (specifier.startsWith('node:')) continue;
         imported.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!);

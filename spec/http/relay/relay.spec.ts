@@ -229,7 +229,10 @@ describe.skipIf(!redisAvailable)('session relay between replicas (--redis-url) [
     expect((await res.json()).error).toEqual({ code: -32001, message: 'Session not found' });
   });
 
-  it('answers 503 with Retry-After, not 404, while a Redis that restarted empty is rebuilt; the owner re-registers its session at once (#12 item 11)', async () => {
+  it('answers 503 with Retry-After, not 404, while a Redis that restarted empty is rebuilt; the owner re-registers its session at once (#12 item 11)', {
+    timeout: 40_000,
+  }, async () => {
+    // Its own deadlines are the two 10 s waits; the test's covers them plus two replicas' start on a loaded machine.
     const [a, b] = await replicas(2, { heartbeatTtlMs: 3000 });
     const session = await openRawSession(a!.url, TOKEN_A);
     expect(await admin().exists(sessionKey(session))).toBe(1);
