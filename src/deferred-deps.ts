@@ -2,6 +2,7 @@
 // @kubernetes/client-node costs about 1 s of CPU and 80 MB of RSS (docs/benchmarks.md, issue #13),
 // and initialize, tools/list or prompts never need it: so the stdio transport answers those at
 // once and calls load() before handing on the first request that may reach Kubernetes.
+import { flushCompileCache } from 'node:module';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { NamespacePolicy } from './kit/namespaces.js';
@@ -47,6 +48,9 @@ export function deferDeps(config: Config, logger: Logger): DeferredDeps {
     load: () =>
       (loading ??= import('./deps.js').then(({ buildDeps }) => {
         real = buildDeps(config, logger);
+        // The Kubernetes client is most of what there is to compile: into the cache now, not
+        // only at a clean exit, which a client that kills its server never lets happen.
+        flushCompileCache();
       })),
   };
 }

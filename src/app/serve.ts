@@ -13,6 +13,7 @@ import type { ContentWatcher } from '../guards/file-watch.js';
 import type { ServerDeps } from '../kit/deps.js';
 import { listen } from './listen.js';
 import { startMetricsServer } from './metrics-route.js';
+import { collectProcessMetrics } from '../metrics.js';
 import { ROUTES } from '../protocol/routes.js';
 import { loadTls, reloadTlsOnChange } from './tls.js';
 
@@ -36,6 +37,8 @@ const LINGER_MS = 1000;
 
 export async function startHttpServer(deps: ServerDeps, config: HttpConfig, options: HttpAppOptions = {}): Promise<RunningHttpServer> {
   const logger = options.logger ?? deps.logger;
+  // The metrics are made on first use (metrics.ts); a server counts from its start.
+  collectProcessMetrics();
   if (!authConfigured(config)) {
     logger.warn(
       { host: config.host },

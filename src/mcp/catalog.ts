@@ -1,5 +1,5 @@
 // The tool list a mode allows out of the tools the server was given (ServerDeps.tools), with
-// their JSON Schemas, computed once per tool set and mode.
+// their JSON Schemas, computed once per tool set and mode (on the first tools/list).
 // tools/list then answers a precomputed value, and tools/call looks tools up by name: no schema
 // conversion or registration happens per session or per request.
 import type { Tool } from '@modelcontextprotocol/server';
@@ -74,7 +74,17 @@ export function catalogFor(all: readonly ToolDef[], mode: ModeOptions): ToolCata
   let catalog = byMode.get(key);
   if (!catalog) {
     const tools = all.filter((t) => toolAllowed(t, mode));
-    catalog = { all, list: { tools: tools.map(describe) }, byName: new Map(tools.map((t) => [t.name, t])) };
+    let list: ToolCatalog['list'] | undefined;
+    // The JSON Schemas on the first tools/list, not at the first session: ~50 ms of CPU that
+    // stdio's answer to initialize does not need (issue #13).
+    catalog = {
+      all,
+      get list() {
+        list ??= { tools: tools.map(describe) };
+        return list;
+      },
+      byName: new Map(tools.map((t) => [t.name, t])),
+    };
     byMode.set(key, catalog);
   }
   return catalog;
