@@ -9,10 +9,12 @@
 //  - the SDK's exchange (createMcpHandler's fetch: classification again, the validation ladder,
 //    a Server from our factory, connect, dispatch, validation, the JSON Response, close) and
 //    reading the answer's bytes,
-//  - of that, our factory alone (a Server with its handlers registered, then closed).
+//  - of that, our factory alone (a Server with its handlers registered, then closed),
+//  - and, for comparison, the same tools/call on one long-lived Server (a 2025-11-25 session over
+//    the SDK's in-memory transport): what the exchange costs without its per-request machinery.
 // CPU µs per call (process.cpuUsage), median of the rounds.
 import { parseArgs } from 'node:util';
-import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
+import { createMcpHandler, InMemoryTransport, isLegacyRequest, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Request as ExpressRequest } from 'express';
 import { createServer } from '../src/mcp/server.js';
 import { webRequestOf } from '../src/transports/sessionless.js';
@@ -55,6 +57,27 @@ const req = {
 
 const modern = createMcpHandler(() => createServer(deps), { legacy: 'reject' });
 
+// A session: one Server, initialized once; each call is a request through its transport.
+const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+const pending = new Map<unknown, () => void>();
+clientSide.onmessage = (message: JSONRPCMessage) => {
+  const id = (message as { id?: unknown }).id;
+  pending.get(id)?.();
+  pending.delete(id);
+};
+await createServer(deps).connect(serverSide);
+await clientSide.start();
+let nextId = 1;
+const roundTrip = (message: Record<string, unknown>) =>
+  new Promise<void>((resolve) => {
+    const id = nextId++;
+    pending.set(id, resolve);
+    void clientSide.send({ ...message, jsonrpc: '2.0', id } as JSONRPCMessage);
+  });
+await roundTrip({ method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cpu', version: '1' } } });
+await clientSide.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+const sessionCall = { method: 'tools/call', params: { name: 'get_cluster_status', arguments: body.params.arguments } };
+
 async function measure(step: () => unknown): Promise<number> {
   const once = async () => {
     const start = process.cpuUsage();
@@ -80,12 +103,13 @@ const steps: [string, () => unknown][] = [
     },
   ],
   ['… of which our factory: a Server with its handlers, then closed', () => createServer(deps).close()],
+  ['the same tools/call on a session (one Server, in-memory transport)', () => roundTrip(sessionCall)],
 ];
 const request = await measure(steps[0]![1]);
 for (const [name, step] of steps) {
   const us = await measure(step);
   // The classification and the exchange build their own Request: its cost is shown apart.
-  const own = name.startsWith('Web') || name.startsWith('…') ? us : us - request;
+  const own = name.startsWith("the SDK's") || name.startsWith('era') ? us - request : us;
   process.stdout.write(`${own.toFixed(1).padStart(7)} µs  ${name}${own === us ? '' : ' (its Web Request subtracted)'}\n`);
 }
 await modern.close();
