@@ -1,5 +1,7 @@
 // The peer: the Go Kubernetes MCP server (containers/kubernetes-mcp-server, shipped on npm as
-// `kubernetes-mcp-server-linux-amd64`, a devDependency pinned to one version), run by the
+// `kubernetes-mcp-server-linux-amd64`, pinned to one version and installed on first use under the
+// local cluster's cache — not a devDependency: it is 75 MB, linux-x64 only, and npm ci refuses a
+// platform-bound package on every other machine), run by the
 // benchmark against the same API server and reading the same Cluster as cnpg-mcp, over its
 // Streamable HTTP transport, so "ahead of the peer" is a ratio measured side by side (issue #17).
 //
@@ -8,9 +10,9 @@
 // (burst 10). It has no flag for that; KUBE_CLIENT_QPS / KUBE_CLIENT_BURST in its environment
 // raise it. Both are measured, labelled by `peer_qps`.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir } from '../../local-cluster/toolchain.js';
 import { arch, platform } from 'node:os';
 import type { TransportName } from './clients.js';
 import { simpleRequest, type HttpTarget } from './http.js';
@@ -73,17 +75,27 @@ export function peerEnv(base: NodeJS.ProcessEnv, qps: PeerQps): NodeJS.ProcessEn
   return qps === 'raised' ? { ...env, ...RAISED_QPS } : env;
 }
 
-/** The binary inside the npm package; a clear error where it cannot run. */
+/** The peer's version, pinned so that runs on different days compare the same binary. */
+export const PEER_VERSION = '0.0.67';
+
+/**
+ * The binary inside the npm package, installed with npm on first use into
+ * ~/.cache/cnpg-mcp/peer/<version> (npm checks the registry's integrity hash); a clear error where it cannot run.
+ */
 export function peerBinary(): string {
   if (platform() !== 'linux' || arch() !== 'x64') throw new Error(`the peer group needs linux x64 (${PEER_PACKAGE}); this is ${platform()} ${arch()}`);
-  const require = createRequire(import.meta.url);
-  let manifest: string;
+  const prefix = join(cacheDir(), 'peer', PEER_VERSION);
+  const binary = join(prefix, 'node_modules', PEER_PACKAGE, 'bin', PEER_PACKAGE);
+  if (existsSync(binary)) return binary;
+  const npm = ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `${PEER_PACKAGE}@${PEER_VERSION}`];
   try {
-    manifest = require.resolve(`${PEER_PACKAGE}/package.json`);
-  } catch {
-    throw new Error(`${PEER_PACKAGE} is not installed (a devDependency: run npm ci)`);
+    execFileSync('npm', npm, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  } catch (err) {
+    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').at(-1) ?? String(err);
+    throw new Error(`could not install the peer (npm ${npm.join(' ')}): ${detail}`);
   }
-  return join(dirname(manifest), 'bin', PEER_PACKAGE);
+  if (!existsSync(binary)) throw new Error(`npm installed ${PEER_PACKAGE}@${PEER_VERSION} but ${binary} is missing`);
+  return binary;
 }
 
 export interface ListeningSocket {
