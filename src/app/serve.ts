@@ -14,7 +14,6 @@ import type { ServerDeps } from '../kit/deps.js';
 import { listen } from './listen.js';
 import { startMetricsServer } from './metrics-route.js';
 import { collectProcessMetrics } from '../metrics.js';
-import { catalogFor } from '../mcp/catalog.js';
 import { ROUTES } from '../protocol/routes.js';
 import { loadTls, reloadTlsOnChange } from './tls.js';
 
@@ -39,9 +38,9 @@ const LINGER_MS = 1000;
 export async function startHttpServer(deps: ServerDeps, config: HttpConfig, options: HttpAppOptions = {}): Promise<RunningHttpServer> {
   const logger = options.logger ?? deps.logger;
   // The metrics are made on first use (metrics.ts); a server counts from its start. The tool
-  // list's JSON Schemas too (catalog.ts): computed now, the first client's tools/list does not wait.
+  // list's JSON Schemas are not warmed here: that cost 5-7 MiB of idle RSS (docs/benchmarks.md)
+  // for ~50 ms once, which the first session paid before as well.
   collectProcessMetrics();
-  void catalogFor(deps.tools, deps.mode).list;
   if (!authConfigured(config)) {
     logger.warn(
       { host: config.host },
