@@ -18,14 +18,14 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { buildHelm, only, renderChart, type K8sObject } from '../test-support/helm.js';
 import { createTestNamespace, deleteTestNamespace, e2eKubeConfig } from './helpers/cluster.js';
+import { writeTokenKubeconfig } from './helpers/service-account.js';
 import { waitFor } from '../test-support/wait.js';
 import { startStdioServer, type StdioSession, type ToolCallResult } from '../test-support/stdio-session.js';
 import { objectReader } from '../test-support/kube.js';
@@ -93,34 +93,11 @@ async function installIdentity(release: string, namespace: string, values: Recor
     // No audiences: the API server's own. One hour outlives the spec file.
     body: { spec: { audiences: [], expirationSeconds: 3600 } },
   });
-  const token = tokenRequest.status!.token;
+  const token = tokenRequest.status!.token!;
 
-  const cluster = admin.getCurrentCluster()!;
   const dir = mkdtempSync(join(tmpdir(), 'cnpg-mcp-rbac-'));
   tmpDirs.push(dir);
-  const kubeconfigPath = join(dir, `${release}.kubeconfig`);
-  writeFileSync(
-    kubeconfigPath,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'e2e',
-          cluster: {
-            server: cluster.server,
-            ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}),
-            ...(cluster.caFile ? { 'certificate-authority': cluster.caFile } : {}),
-            ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
-          },
-        },
-      ],
-      users: [{ name: serviceAccount, user: { token } }],
-      contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: serviceAccount, namespace } }],
-      'current-context': 'e2e',
-    }),
-    { mode: 0o600 },
-  );
+  const kubeconfigPath = writeTokenKubeconfig(dir, serviceAccount, token, namespace);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
 

@@ -27,30 +27,7 @@ export async function serviceAccountKubeconfig(namespace: string, name: string, 
   });
   // No audiences: the API server's own. One hour outlives the spec file.
   const token = (await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status!.token;
-  const cluster = admin.getCurrentCluster()!;
-  const path = join(mkdtempSync(join(tmpdir(), 'cnpg-mcp-sa-')), `${name}.kubeconfig`);
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'e2e',
-          cluster: {
-            server: cluster.server,
-            ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}),
-            ...(cluster.caFile ? { 'certificate-authority': cluster.caFile } : {}),
-            ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
-          },
-        },
-      ],
-      users: [{ name, user: { token } }],
-      contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: name, namespace } }],
-      'current-context': 'e2e',
-    }),
-    { mode: 0o600 },
-  );
+  const path = writeTokenKubeconfig(mkdtempSync(join(tmpdir(), 'cnpg-mcp-sa-')), name, token!, namespace);
   // RBAC takes effect once the authorizer's informers see the binding: wait for a granted read.
   const kc = new KubeConfig();
   kc.loadFromFile(path);
@@ -59,5 +36,34 @@ export async function serviceAccountKubeconfig(namespace: string, name: string, 
     what: `the Role ${name} to take effect`,
     timeoutMs: 30_000,
   });
+  return path;
+}
+
+/**
+ * A kubeconfig at <dir>/<user>.kubeconfig whose only credential is `token`, on the admin
+ * kubeconfig's API server and CA, with `namespace` as its default; returns its path.
+ */
+export function writeTokenKubeconfig(dir: string, user: string, token: string, namespace: string): string {
+  const cluster = e2eKubeConfig().getCurrentCluster()!;
+  const path = join(dir, `${user}.kubeconfig`);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'e2e',
+        cluster: {
+          server: cluster.server,
+          ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}),
+          ...(cluster.caFile ? { 'certificate-authority': cluster.caFile } : {}),
+          ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+        },
+      },
+    ],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user, namespace } }],
+    'current-context': 'e2e',
+  };
+  writeFileSync(path, stringify(config), { mode: 0o600 });
   return path;
 }
