@@ -1,42 +1,17 @@
-// Session-less (2026-07-28) `subscriptions/listen` over Streamable HTTP, fed by the server's shared
-// watch cache from a real API server (issue #15): the session transports' resources/subscribe
-// (live-subscriptions.e2e.ts) with the revision's one listen request instead. The SDK's own client
-// pinned to the revision; Cluster objects created and their status patched with the admin
-// kubeconfig (the API-only plane will do; reconciliationLoop=disabled keeps the operator away).
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServerDeps } from '../src/kit/deps.js';
 import { subscriptionsOf } from '../src/mcp/server.js';
 import { startServer, stopAllServers } from '../test-support/http-server.js';
 import { testDeps } from '../test-support/in-memory.js';
-import { cnpgApiVersion } from '../test-support/kube.js';
 import { waitFor } from '../test-support/wait.js';
-import { e2eKubeConfig, useTestNamespace } from './helpers/cluster.js';
+import { useTestNamespace } from './helpers/cluster.js';
+import { statusOnlyClusters } from './helpers/status-only-clusters.js';
 
 const namespace = useTestNamespace('listen');
-const ref = { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters' };
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const api = () => e2eKubeConfig().makeApiClient(CustomObjectsApi);
+const { create: createCluster, patchStatus, remove: deleteCluster } = statusOnlyClusters(namespace);
 const CLUSTER = 'listened';
 const uri = () => `cnpg://${namespace()}/${CLUSTER}`;
-
-async function createCluster(name: string): Promise<void> {
-  await api().createNamespacedCustomObject({
-    ...ref,
-    namespace: namespace(),
-    body: {
-      apiVersion: cnpgApiVersion,
-      kind: 'Cluster',
-      metadata: { name, annotations: { 'cnpg.io/reconciliationLoop': 'disabled' } },
-      spec: { instances: 2, storage: { size: '1Gi' } },
-    },
-  });
-  await patchStatus(name, { phase: 'Setting up primary', currentPrimary: `${name}-1`, readyInstances: 0 });
-}
-
-const patchStatus = (name: string, status: Record<string, unknown>) =>
-  api().patchNamespacedCustomObjectStatus({ ...ref, namespace: namespace(), name, body: { status } }, mergePatch);
 
 let deps: ServerDeps;
 let url: string;
@@ -97,7 +72,7 @@ describe('subscriptions/listen, session-less, from the watch cache', () => {
       await createCluster(`${CLUSTER}-extra`);
       await waitFor(() => listChanged > before, { timeoutMs: 20_000, what: 'list_changed after a cluster was created' });
       const afterCreate = listChanged;
-      await api().deleteNamespacedCustomObject({ ...ref, namespace: namespace(), name: `${CLUSTER}-extra` });
+      await deleteCluster(`${CLUSTER}-extra`);
       await waitFor(() => listChanged > afterCreate, { timeoutMs: 20_000, what: 'list_changed after a cluster was deleted' });
       expect(new Set(updated)).toEqual(new Set([uri()]));
     } finally {

@@ -1,48 +1,16 @@
-// Resource subscriptions and completions against a real API server (issue #15), on every
-// transport with a server→client channel: in-memory, Streamable HTTP (session + GET stream),
-// legacy SSE and stdio, each with the SDK's own client. Cluster objects are created and their
-// status patched with the admin kubeconfig (no operator needed: the API-only plane will do),
-// and the notifications must arrive through the server's shared watch cache. The clusters carry
-// cnpg.io/reconciliationLoop=disabled, so the operator leaves the status the spec writes alone.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServerDeps } from '../src/kit/deps.js';
 import { subscriptionsOf } from '../src/mcp/server.js';
 import { startServer, stopAllServers } from '../test-support/http-server.js';
 import { connectInMemory, testDeps } from '../test-support/in-memory.js';
-import { cnpgApiVersion } from '../test-support/kube.js';
 import { startStdioServer } from '../test-support/stdio-session.js';
 import { waitFor } from '../test-support/wait.js';
-import { e2eKubeConfig, useTestNamespace } from './helpers/cluster.js';
+import { useTestNamespace } from './helpers/cluster.js';
+import { statusOnlyClusters } from './helpers/status-only-clusters.js';
 
 const namespace = useTestNamespace('live');
-const ref = { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters' };
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const api = () => e2eKubeConfig().makeApiClient(CustomObjectsApi);
-
-async function createCluster(name: string): Promise<void> {
-  const ns = namespace();
-  await api().createNamespacedCustomObject({
-    ...ref,
-    namespace: ns,
-    body: {
-      apiVersion: cnpgApiVersion,
-      kind: 'Cluster',
-      metadata: { name, annotations: { 'cnpg.io/reconciliationLoop': 'disabled' } },
-      spec: { instances: 2, storage: { size: '1Gi' } },
-    },
-  });
-  await patchStatus(name, { phase: 'Setting up primary', currentPrimary: `${name}-1`, readyInstances: 0 });
-}
-
-async function patchStatus(name: string, status: Record<string, unknown>): Promise<void> {
-  await api().patchNamespacedCustomObjectStatus({ ...ref, namespace: namespace(), name, body: { status } }, mergePatch);
-}
-
-async function deleteCluster(name: string): Promise<void> {
-  await api().deleteNamespacedCustomObject({ ...ref, namespace: namespace(), name });
-}
+const { create: createCluster, patchStatus, remove: deleteCluster } = statusOnlyClusters(namespace);
 
 interface Connected {
   client: Client;
