@@ -38,6 +38,8 @@ export interface ForwarderOptions {
   /** Counts a forwarded POST or DELETE as in flight, so a drain waits for it. */
   beginExchange(): () => void;
   isDraining(): boolean;
+  /** Whether this replica's own channel is subscribed, so the owner's answer can reach it. */
+  hearsReplies(): boolean;
   logger: Logger;
 }
 
@@ -82,6 +84,12 @@ export class RelayForwarder {
     if (this.options.isDraining()) {
       count('draining');
       return refuse.shuttingDown(res, rpcId);
+    }
+    // Between a reconnect and the resubscription of this replica's channel, the owner's answer
+    // would be published to nobody and the client would wait out the head timeout: refuse first.
+    if (!this.options.hearsReplies()) {
+      count('unavailable');
+      return unavailable(res, rpcId, 'this replica is reconnecting to Redis');
     }
     const principal = principalOf(req) ?? ANONYMOUS;
     let owner: string | undefined;

@@ -98,6 +98,8 @@ export class SessionRelay implements SessionForwarder {
   private bindings?: RelayBindings;
   /** Whether this replica joined the directory at least once (a later join is a return). */
   private joined = false;
+  /** Whether this replica's channel is subscribed now: answers to what it forwards can reach it. */
+  private hearsReplies = false;
 
   constructor(private readonly options: SessionRelayOptions) {
     const { logger } = options;
@@ -110,13 +112,28 @@ export class SessionRelay implements SessionForwarder {
       up: 'redis reachable again: session traffic is relayed between replicas again',
     });
     // Answers in flight may have lost frames with the connection: cut them (clients retry or resume).
-    this.subscriber.on('close', () => this.forwarder?.failAll('relay_lost'));
+    this.subscriber.on('close', () => {
+      this.hearsReplies = false;
+      this.forwarder?.failAll('relay_lost');
+    });
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
-    this.subscribed = this.subscriber.subscribe(replicaChannel(this.replica)).catch(() => undefined);
+    this.subscribed = this.subscribeOwnChannel();
+    // ioredis resubscribes on reconnect without telling when it is done; subscribing again (a
+    // no-op for Redis) resolves once the channel is live, and until then nothing is forwarded.
+    this.subscriber.on('ready', () => void this.subscribeOwnChannel());
     this.directory = new SessionDirectory(this.commands, this.replica, this.timings, logger);
     // Every (re)connect re-registers this replica's sessions at once, not at the next refresh: a
     // Redis that restarted empty must find them again within moments (issue #12, item 11).
     this.commands.on('ready', () => void this.join());
+  }
+
+  private subscribeOwnChannel(): Promise<unknown> {
+    return this.subscriber
+      .subscribe(replicaChannel(this.replica))
+      .then(() => {
+        this.hearsReplies = this.subscriber.status === 'ready';
+      })
+      .catch(() => undefined);
   }
 
   /** Joins the directory; after the first time, as a returning replica (directory.ts). */
@@ -152,6 +169,7 @@ export class SessionRelay implements SessionForwarder {
       maxBufferedBytes: MAX_BUFFERED_BYTES,
       beginExchange: bindings.beginExchange,
       isDraining: bindings.isDraining,
+      hearsReplies: () => this.hearsReplies,
       logger,
     });
     const every = (ms: number, run: () => Promise<unknown>) => {
