@@ -12,7 +12,7 @@ import { tidyObject } from '../cnpg/tidy.js';
 import { changeOutput, clusterSummaryShape } from './outputs.js';
 import * as s from './schemas.js';
 import { change, modifyObject } from './change.js';
-import { followCluster, followFields, followOutcome, followSentence } from './follow.js';
+import { followCluster, followFields, followIfAsked, followOutcome, followSentence } from './follow.js';
 import { configurationHashes, instanceCountEnd, parametersEnd } from './operation-ends.js';
 
 export const listClusters = defineTool({
@@ -141,8 +141,7 @@ export const createCluster = defineTool({
     const { namespace } = ctx;
     const manifest = buildCluster({ ...input, namespace });
     const created = await ctx.cnpg().create<Cluster>('cluster', namespace, manifest, { dryRun: input.dry_run });
-    const wait =
-      input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(ctx, input.instances), input.timeout) : undefined;
+    const wait = await followIfAsked(ctx, input, instanceCountEnd(ctx, input.instances));
     const verb = input.dry_run ? 'Would create' : 'Created';
     const tail = input.dry_run ? '' : followSentence(wait, 'All instances are ready');
     return {
@@ -172,8 +171,7 @@ export const scaleCluster = defineTool({
   async handler(input, ctx) {
     const { namespace } = ctx;
     const result = await change(ctx, 'cluster', namespace, input.name, { spec: { instances: input.instances } }, input.dry_run, 'scale');
-    const wait =
-      input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, instanceCountEnd(ctx, input.instances), input.timeout) : undefined;
+    const wait = await followIfAsked(ctx, input, instanceCountEnd(ctx, input.instances));
     // Without wait the one-line answer stays as it was (spec/mcp/dry-run.spec.ts).
     const tail = wait ? followSentence(wait, `${input.instances} instance(s) ready`) : '';
     return {

@@ -11,7 +11,7 @@ import type { Cluster } from '../cnpg/types.js';
 import { CLUSTER_LABEL } from '../cnpg/kinds.js';
 import { ToolError } from '../kit/tool-error.js';
 import { DESTRUCTIVE, defineTool } from '../kit/tool.js';
-import { followCluster, followFields, followOutcome, followSentence } from './follow.js';
+import { followFields, followIfAsked, followOutcome, followSentence } from './follow.js';
 import { destroyedEnd } from './operation-ends.js';
 import { assertInstanceOf } from './operations.js';
 import { changeOutput } from './outputs.js';
@@ -72,20 +72,15 @@ export const destroyInstance = defineTool({
       jobs: jobs.map((j) => j.metadata!.name!),
       persistent_volume_claims: volumes.map((c) => c.metadata!.name!),
     };
-    const wait =
-      input.wait && !input.dry_run
-        ? await followCluster(
-            ctx,
-            namespace,
-            input.name,
-            destroyedEnd(
-              ctx,
-              pod?.metadata?.uid,
-              volumes.map((v) => v.metadata?.uid ?? ''),
-            ),
-            input.timeout,
-          )
-        : undefined;
+    const wait = await followIfAsked(
+      ctx,
+      input,
+      destroyedEnd(
+        ctx,
+        pod?.metadata?.uid,
+        volumes.map((v) => v.metadata?.uid ?? ''),
+      ),
+    );
     const list = [deleted.pod && `pod ${deleted.pod}`, ...deleted.jobs.map((j) => `job ${j}`), ...deleted.persistent_volume_claims.map((c) => `PVC ${c}`)]
       .filter(Boolean)
       .join(', ');

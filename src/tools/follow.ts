@@ -47,6 +47,15 @@ export function settled(c: Cluster): boolean {
   return c.status?.phase === HEALTHY_PHASE && (c.status.readyInstances ?? 0) >= (c.spec?.instances ?? 0);
 }
 
+/** Follows the change to `end` when the call asked to (wait=true) and made one (not a dry run). */
+export function followIfAsked(
+  ctx: ToolContext,
+  input: { name: string; wait: boolean; dry_run: boolean; timeout: number },
+  end: OperationEnd | ((c: Cluster) => boolean),
+): Promise<FollowReport | undefined> {
+  return input.wait && !input.dry_run ? followCluster(ctx, ctx.namespace, input.name, end, input.timeout) : Promise.resolve(undefined);
+}
+
 const cancelled = () => new KubeError('timeout', 'the request was cancelled');
 
 export async function followCluster(

@@ -10,7 +10,7 @@ import type { Cluster } from '../cnpg/types.js';
 import { ToolError } from '../kit/tool-error.js';
 import { ADDITIVE_IDEMPOTENT, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, defineTool, type ToolContext } from '../kit/tool.js';
 import { change, modifyObject } from './change.js';
-import { followCluster, followFields, followOutcome, followSentence, settled } from './follow.js';
+import { followFields, followIfAsked, followOutcome, followSentence, settled } from './follow.js';
 import { fencingEnd, instanceRestartEnd, RESTARTED_AT, rollingRestartEnd } from './operation-ends.js';
 import { changeOutput } from './outputs.js';
 import * as s from './schemas.js';
@@ -109,16 +109,7 @@ export const promoteInstance = defineTool({
       'status',
     );
     // Complete when the operator has made it the primary and the cluster is healthy again.
-    const wait =
-      input.wait && !input.dry_run
-        ? await followCluster(
-            ctx,
-            namespace,
-            input.name,
-            (c) => c.status?.currentPrimary === input.instance && c.status.targetPrimary === input.instance && settled(c),
-            input.timeout,
-          )
-        : undefined;
+    const wait = await followIfAsked(ctx, input, (c) => c.status?.currentPrimary === input.instance && c.status.targetPrimary === input.instance && settled(c));
     const verb = input.dry_run ? 'Would request' : 'Requested';
     const tail = input.dry_run ? '' : followSentence(wait, `${input.instance} is the primary and every instance is ready`);
     return { text: `${verb} switchover of ${namespace}/${input.name} to ${input.instance}.${tail}`, data: { ...result, wait } };
@@ -138,7 +129,7 @@ export const restartCluster = defineTool({
     const requestedAt = rfc3339();
     const patch = { metadata: { annotations: { [RESTARTED_AT]: requestedAt } } };
     const result = await change(ctx, 'cluster', namespace, input.name, patch, input.dry_run, 'restart');
-    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, rollingRestartEnd(ctx, requestedAt), input.timeout) : undefined;
+    const wait = await followIfAsked(ctx, input, rollingRestartEnd(ctx, requestedAt));
     const tail = input.dry_run ? '' : followSentence(wait, 'Every instance restarted and is ready');
     return { text: `${input.dry_run ? 'Would start' : 'Started'} a rolling restart of ${namespace}/${input.name}.${tail}`, data: { ...result, wait } };
   },
@@ -161,10 +152,7 @@ export const restartInstance = defineTool({
     await assertInstanceOf(ctx, cluster, input.instance);
     const before = (await ctx.cnpg().listPods(namespace, `${CLUSTER_LABEL}=${input.name}`)).find((p) => p.metadata?.name === input.instance);
     await ctx.cnpg().deletePod(namespace, input.instance, { dryRun: input.dry_run });
-    const wait =
-      input.wait && !input.dry_run
-        ? await followCluster(ctx, namespace, input.name, instanceRestartEnd(ctx, input.instance, before?.metadata?.uid), input.timeout)
-        : undefined;
+    const wait = await followIfAsked(ctx, input, instanceRestartEnd(ctx, input.instance, before?.metadata?.uid));
     const tail = input.dry_run ? '' : followSentence(wait, `${input.instance} is back and ready`);
     return {
       text: `${input.dry_run ? 'Would restart' : 'Restarting'} instance ${input.instance} of ${namespace}/${input.name}.${tail}`,
@@ -205,7 +193,7 @@ export const hibernateCluster = defineTool({
     // is True once every pod is gone, and removed when woken; woken is done when healthy again.
     const hibernated = (c: Cluster) => c.status?.conditions?.some((k) => k.type === HIBERNATION_CONDITION && k.status === 'True') === true;
     const done = input.hibernation === 'on' ? hibernated : (c: Cluster) => !c.status?.conditions?.some((k) => k.type === HIBERNATION_CONDITION) && settled(c);
-    const wait = input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, done, input.timeout) : undefined;
+    const wait = await followIfAsked(ctx, input, done);
     const tail = input.dry_run
       ? ''
       : followSentence(wait, input.hibernation === 'on' ? 'Hibernated (every pod gone, volumes kept)' : 'Awake: every instance is ready');
@@ -252,8 +240,7 @@ export const fenceInstances = defineTool({
       input.dry_run,
       input.action,
     );
-    const wait =
-      input.wait && !input.dry_run ? await followCluster(ctx, namespace, input.name, fencingEnd(ctx, input.action, input.instances), input.timeout) : undefined;
+    const wait = await followIfAsked(ctx, input, fencingEnd(ctx, input.action, input.instances));
     const finished = input.action === 'fence' ? `PostgreSQL of ${input.instances.join(', ')} is stopped` : 'Every instance is ready';
     const tail = input.dry_run ? '' : followSentence(wait, finished);
     return {
