@@ -125,7 +125,8 @@ export const createBackup = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name); // clear 404 for an unknown cluster
+    // Fresh from the API, not the cache: the backup method this write is decided on may have just been set. Also a clear 404 for an unknown cluster.
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name, { fresh: true });
     const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
     const name =
       input.backup_name ??
@@ -194,7 +195,7 @@ export const createScheduledBackup = defineTool({
   annotations: ADDITIVE,
   async handler(input, ctx) {
     const { namespace } = ctx;
-    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name);
+    const cluster = await ctx.cnpg().get<Cluster>('cluster', namespace, input.cluster_name, { fresh: true }); // as create_postgres_backup
     const chosen = backupMethodFor(cluster, input.method, input.plugin_name);
     const manifest = buildScheduledBackup({ ...input, ...chosen, schedule: input.schedule.trim(), cluster: input.cluster_name, namespace });
     const data = await createObject(ctx, 'scheduledBackup', namespace, manifest, input.dry_run, 'create scheduled backup');
